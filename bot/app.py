@@ -1,0 +1,75 @@
+"""The composition root of the Telegram side: one function builds the Application.
+
+Bot API → Application → ChatPipeline (dedupe, chat lock, session) → access
+guard (group -1) → the intent's handler → a service → a renderer → Bot API.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import httpx
+from telegram import LinkPreviewOptions, Update
+from telegram.constants import ParseMode
+from telegram.ext import AIORateLimiter, Application, ContextTypes, Defaults
+from telegram.request import HTTPXRequest
+
+import handlers
+from bot.context import BotContext
+from bot.pipeline import ChatPipeline
+from bot.services.sessions import ChatSession
+from bot.views import common
+
+if TYPE_CHECKING:
+    from bot.runtime import Services
+
+
+def build_application(
+    services: Services,
+    *,
+    token: str,
+    transport: httpx.AsyncBaseTransport | None = None,
+    rate_limit: bool = True,
+) -> Application:
+    """The python-telegram-bot Application with our pipeline, handlers and error handler.
+
+    ``transport`` replaces the network under PTB's real HTTP stack (the fake
+    Bot API of the terminal demo, the tests and the benchmark).
+    """
+    settings = services.settings
+    httpx_kwargs = {"transport": transport} if transport is not None else None
+    pipeline = ChatPipeline(services.store, services.sessions)
+    builder = (
+        Application.builder()
+        .token(token)
+        .base_url(f"{settings.telegram_api_url}/bot")
+        .base_file_url(f"{settings.telegram_api_url}/file/bot")
+        .request(HTTPXRequest(connection_pool_size=128, read_timeout=15.0,
+                              httpx_kwargs=httpx_kwargs))
+        .get_updates_request(HTTPXRequest(connection_pool_size=4, read_timeout=40.0,
+                                          httpx_kwargs=httpx_kwargs))
+        .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz,
+                           link_preview_options=LinkPreviewOptions(is_disabled=True)))
+        .context_types(ContextTypes(context=BotContext))
+        .concurrent_updates(pipeline)
+        .job_queue(None)
+        .post_init(_on_startup)
+    )
+    if rate_limit:
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=2))
+    app = builder.build()
+    app.bot_data["services"] = services
+
+    async def tell_busy(update: Update, session: ChatSession) -> None:
+        await app.bot.send_message(session.chat_id, common.busy(session.l10n).text)
+
+    pipeline.on_busy = tell_busy
+    handlers.register(app)
+    return app
+
+
+async def _on_startup(app: Application) -> None:
+    services: Services = app.bot_data["services"]
+    if app.bot.username:
+        services.pairing.bot_username = app.bot.username
+    await services.commands.publish(app.bot)

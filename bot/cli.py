@@ -1,0 +1,147 @@
+"""``crmbot``: the command line (run, demo, artis-demo, pair)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from pathlib import Path
+
+from bot.settings import Settings, SettingsError, load_settings
+
+log = logging.getLogger("crmbot")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    _configure_logging(settings, quiet=args.command in (None, "demo") or (
+        args.command == "run" and not args.webhook and settings.telegram_bot_token is None))
+    command = args.command or "run"
+    try:
+        if command == "run":
+            return asyncio.run(_run(settings, webhook=getattr(args, "webhook", False)))
+        if command == "demo":
+            return _terminal(settings)
+        if command == "artis-demo":
+            from integrations.artis.demo import serve_forever
+
+            serve_forever(args.host, args.port, args.db)
+            return 0
+        if command == "pair":
+            from bot.pairing_cli import pair_command
+
+            return asyncio.run(pair_command(settings, args))
+    except KeyboardInterrupt:
+        return 130
+    parser.print_help()
+    return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="crmbot", description="artis CRM assistant for Telegram")
+    sub = parser.add_subparsers(dest="command")
+    run = sub.add_parser("run", help="serve Telegram (long polling, or --webhook); without "
+                                     "TELEGRAM_BOT_TOKEN: the terminal demo")
+    run.add_argument("--webhook", action="store_true", help="serve webhooks instead of polling")
+    sub.add_parser("demo", help="chat with the bot in the terminal (no Telegram needed)")
+    demo = sub.add_parser("artis-demo", help="serve the demo artis.net REST API standalone")
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", type=int, default=8765)
+    demo.add_argument("--db", type=Path, default=None, help="SQLite file (default: temporary)")
+    pair = sub.add_parser("pair", help="make one-time pairing links and QR codes")
+    pair.add_argument("login", nargs="?", help="artis.net login of the rep")
+    pair.add_argument("--png", type=Path, help="where to write the QR code (default LOGIN.png)")
+    pair.add_argument("--all-reps", action="store_true",
+                      help="one printable onboarding sheet for the reps of a unit")
+    pair.add_argument("--unit", help="organisational unit code (with --all-reps)")
+    pair.add_argument("--out", type=Path, default=Path("onboarding.html"),
+                      help="the sheet's file (with --all-reps)")
+    return parser
+
+
+def _configure_logging(settings: Settings, *, quiet: bool) -> None:
+    logging.basicConfig(
+        level=logging.WARNING if quiet else getattr(logging, settings.log_level),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    # httpx logs full URLs, which contain the bot token: keep it quiet.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)
+
+
+def _terminal(settings: Settings) -> int:
+    from bot.terminal import run_terminal
+
+    asyncio.run(run_terminal(settings))
+    return 0
+
+
+async def _run(settings: Settings, *, webhook: bool) -> int:
+    if settings.telegram_bot_token is None:
+        if webhook:
+            print("configuration error: TELEGRAM_BOT_TOKEN is required for --webhook",
+                  file=sys.stderr)
+            return 2
+        print("TELEGRAM_BOT_TOKEN is not set: starting the terminal demo instead.\n")
+        from bot.terminal import run_terminal
+
+        await run_terminal(settings)
+        return 0
+    if webhook and (settings.webhook_url is None or settings.webhook_secret is None):
+        print("configuration error: --webhook needs WEBHOOK_URL (the public https URL) and "
+              "WEBHOOK_SECRET (1-256 characters among A-Z a-z 0-9 _ -)", file=sys.stderr)
+        return 2
+    from bot.runtime import open_runtime
+
+    async with open_runtime(settings) as runtime:
+        app = runtime.application
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await app.start()
+        try:
+            if webhook:
+                await _serve_webhook(settings, runtime, stop)
+            else:
+                assert app.updater is not None
+                await app.updater.start_polling(allowed_updates=["message", "callback_query"])
+                log.info("polling Telegram as @%s", app.bot.username)
+                await stop.wait()
+                await app.updater.stop()
+        finally:
+            await app.stop()
+    return 0
+
+
+async def _serve_webhook(settings: Settings, runtime: object, stop: asyncio.Event) -> None:
+    import uvicorn
+
+    from bot.web import build_web_app
+
+    assert settings.webhook_url and settings.webhook_secret
+    secret = settings.webhook_secret.get_secret_value()
+    web = build_web_app(runtime, webhook_path=settings.webhook_path, secret=secret)  # type: ignore[arg-type]
+    app = runtime.application  # type: ignore[attr-defined]
+    await app.bot.set_webhook(url=settings.webhook_url + settings.webhook_path,
+                              secret_token=secret, allowed_updates=["message", "callback_query"])
+    server = uvicorn.Server(uvicorn.Config(web, host=settings.webhook_listen,
+                                           port=settings.webhook_port, log_level="warning"))
+    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    serving = asyncio.create_task(server.serve())
+    log.info("webhook server on %s:%s", settings.webhook_listen, settings.webhook_port)
+    await stop.wait()
+    server.should_exit = True
+    await serving
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

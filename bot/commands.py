@@ -1,0 +1,51 @@
+"""The command menu, per language, set at start-up and per chat on language change."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import BotCommand, BotCommandScopeChat
+from telegram.error import TelegramError
+from telegram.ext import ExtBot
+
+from bot.i18n import N_, L10n
+from bot.services.sessions import ChatSession
+from bot.settings import SUPPORTED_LOCALES
+
+log = logging.getLogger(__name__)
+
+# (command, description) — the French command names are the ones reps see first.
+MENU = [
+    ("aide", N_("What I can do")),
+    ("lang", N_("Choose the language")),
+    ("pin", N_("Choose a PIN code to unlock")),
+    ("annuler", N_("Cancel the current step")),
+    ("logout", N_("Unpair this Telegram account")),
+]
+
+
+def commands_for(lang: str) -> list[BotCommand]:
+    t = L10n(lang)
+    return [BotCommand(name, t._(description)) for name, description in MENU]
+
+
+class CommandMenu:
+    def __init__(self, default_lang: str) -> None:
+        self.default_lang = default_lang
+
+    async def publish(self, bot: ExtBot) -> None:
+        """Set the menu for every language; a refusal is logged, never fatal."""
+        try:
+            await bot.set_my_commands(commands_for(self.default_lang))
+            for lang in SUPPORTED_LOCALES:
+                await bot.set_my_commands(commands_for(lang), language_code=lang)
+        except TelegramError as exc:
+            log.warning("the Bot API refused the command menu (%s); going on without it", exc)
+
+    async def apply_to_chat(self, bot: ExtBot, session: ChatSession) -> None:
+        """After /lang: the menu of that chat follows the chosen language."""
+        try:
+            await bot.set_my_commands(commands_for(session.lang),
+                                      scope=BotCommandScopeChat(session.chat_id))
+        except TelegramError as exc:
+            log.warning("could not set the chat's command menu: %s", exc)

@@ -1,0 +1,37 @@
+"""The typed context handlers receive: session, translations and services."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from telegram.ext import Application, CallbackContext, ExtBot
+
+from bot.i18n import L10n
+from bot.pipeline import CURRENT_SESSION
+from bot.services.sessions import ChatSession
+
+if TYPE_CHECKING:
+    from bot.runtime import Services
+
+
+class BotContext(CallbackContext[ExtBot, dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
+    """PTB's context plus what the pipeline loaded for this chat."""
+
+    def __init__(self, application: Application, chat_id: int | None = None,
+                 user_id: int | None = None) -> None:
+        super().__init__(application=application, chat_id=chat_id, user_id=user_id)
+
+    @property
+    def session(self) -> ChatSession:
+        session = CURRENT_SESSION.get()
+        if session is None:
+            raise RuntimeError("no chat session: update did not go through ChatPipeline")
+        return session
+
+    @property
+    def l10n(self) -> L10n:
+        return self.session.l10n
+
+    @property
+    def services(self) -> Services:
+        return self.application.bot_data["services"]

@@ -1,0 +1,120 @@
+"""The one step every update goes through before its handler.
+
+PTB's default processor runs one update at a time for *all* chats. This one
+runs chats concurrently and each chat strictly in order:
+
+1. queue behind earlier updates of the same chat (in this process, FIFO);
+2. drop a duplicate ``update_id`` (webhook retries, a second process);
+3. take the chat's lock in the store (shared by every bot process on Redis);
+4. load the chat session (flow step, language, artis.net link) and expose it
+   to the handlers through ``CURRENT_SESSION`` (see ``bot/context.py``);
+5. run PTB's normal dispatch (handler groups) for the update.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from typing import Any
+
+from telegram import Update
+from telegram.ext import BaseUpdateProcessor
+
+from bot.services.sessions import ChatSession, SessionRepo
+from bot.storage import LockTimeout, Store
+
+log = logging.getLogger(__name__)
+
+CURRENT_SESSION: ContextVar[ChatSession | None] = ContextVar("current_session", default=None)
+
+DEDUP_TTL = 48 * 3600  # Telegram keeps undelivered updates 24 h
+CHAT_LOCK_TIMEOUT = 120.0  # a crashed holder frees the chat after this
+CHAT_LOCK_WAIT = 90.0
+
+
+class ChatPipeline(BaseUpdateProcessor):
+    """Per-chat ordering, de-duplication, cross-process chat lock and session loading."""
+
+    def __init__(
+        self,
+        store: Store,
+        sessions: SessionRepo,
+        *,
+        max_concurrent_updates: int = 512,
+        on_busy: Any = None,
+    ) -> None:
+        super().__init__(max_concurrent_updates)
+        self.store = store
+        self.sessions = sessions
+        self.on_busy = on_busy  # async callable(update, session) when the chat lock times out
+        self._chat_queues: dict[int, asyncio.Lock] = {}
+        self._waiters: dict[int, int] = {}
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        chat_id = _chat_id(update)
+        if chat_id is None or not isinstance(update, Update):
+            await coroutine
+            return
+        async with self._in_order(chat_id):
+            if not await self.store.add(f"seen:{update.update_id}", "1", DEDUP_TTL):
+                log.info("duplicate update %s dropped", update.update_id)
+                _discard(coroutine)
+                return
+            user = update.effective_user
+            user_id = user.id if user else chat_id
+            telegram_lang = user.language_code if user else None
+            try:
+                async with self.store.lock(
+                    f"chat:{chat_id}", timeout=CHAT_LOCK_TIMEOUT, wait=CHAT_LOCK_WAIT
+                ):
+                    session = await self.sessions.load(chat_id, user_id, telegram_lang)
+                    token = CURRENT_SESSION.set(session)
+                    try:
+                        await coroutine
+                    finally:
+                        CURRENT_SESSION.reset(token)
+            except LockTimeout:
+                log.warning("chat %s busy for %.0fs; update %s answered as busy",
+                            chat_id, CHAT_LOCK_WAIT, update.update_id)
+                _discard(coroutine)
+                if self.on_busy is not None:
+                    await self.on_busy(update, await self.sessions.load(
+                        chat_id, user_id, telegram_lang))
+
+    @asynccontextmanager
+    async def _in_order(self, chat_id: int) -> AsyncIterator[None]:
+        """FIFO per chat inside this process; the entry is dropped when idle."""
+        lock = self._chat_queues.setdefault(chat_id, asyncio.Lock())
+        self._waiters[chat_id] = self._waiters.get(chat_id, 0) + 1
+        try:
+            async with lock:
+                yield
+        finally:
+            self._waiters[chat_id] -= 1
+            if self._waiters[chat_id] == 0:
+                del self._waiters[chat_id], self._chat_queues[chat_id]
+
+    async def initialize(self) -> None:
+        """Nothing to set up: the store is opened by the runtime."""
+
+    async def shutdown(self) -> None:
+        """Nothing to tear down: the store is closed by the runtime."""
+
+
+def _chat_id(update: object) -> int | None:
+    if not isinstance(update, Update):
+        return None
+    if update.effective_chat is not None:
+        return update.effective_chat.id
+    if update.effective_user is not None:
+        return update.effective_user.id
+    return None
+
+
+def _discard(coroutine: Awaitable[Any]) -> None:
+    close = getattr(coroutine, "close", None)
+    if close is not None:
+        close()

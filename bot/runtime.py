@@ -1,0 +1,99 @@
+"""Opening and closing everything the bot needs, in one place.
+
+``open_runtime`` starts (in order) the embedded demo artis.net when no
+``ARTIS_URL`` is set, the store (Redis or embedded SQLite), the artis.net
+client, the services and the Telegram Application; it closes them in reverse.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+
+import httpx
+from telegram.ext import Application
+
+from bot.app import build_application
+from bot.commands import CommandMenu
+from bot.services.pairing import PairingService
+from bot.services.sessions import SessionRepo
+from bot.settings import Settings
+from bot.storage import Store, open_store
+from integrations.artis.client import ArtisClient
+
+log = logging.getLogger(__name__)
+
+DEMO_SERVICE_LOGIN = "bot.service"
+DEMO_SERVICE_PASSWORD = "demo"  # the embedded demo's documented password, not a secret
+DEMO_TOKEN = "123456:DEMO-TOKEN-terminal-demo-not-a-real-bot"
+
+
+@dataclass
+class Services:
+    """What handlers reach through ``context.services``."""
+
+    settings: Settings
+    store: Store
+    artis: ArtisClient
+    sessions: SessionRepo
+    pairing: PairingService
+    commands: CommandMenu
+
+
+@dataclass
+class Runtime:
+    services: Services
+    application: Application
+
+
+@asynccontextmanager
+async def open_services(settings: Settings) -> AsyncIterator[Services]:
+    """Store, artis.net client (and the embedded demo artis.net if needed), services."""
+    async with AsyncExitStack() as stack:
+        artis_url = settings.artis_url
+        service_login = settings.artis_service_login
+        service_password = (settings.artis_service_password.get_secret_value()
+                            if settings.artis_service_password else None)
+        if artis_url is None:
+            from integrations.artis.demo import DemoArtisServer
+
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+            demo = stack.enter_context(
+                DemoArtisServer(db_path=settings.data_dir / "artis-demo.sqlite3"))
+            artis_url = demo.url
+            service_login = service_login or DEMO_SERVICE_LOGIN
+            service_password = service_password or DEMO_SERVICE_PASSWORD
+            log.info("embedded demo artis.net serving at %s", artis_url)
+        store = await open_store(settings.redis_url, settings.data_dir)
+        stack.push_async_callback(store.close)
+        artis = ArtisClient(artis_url, service_login=service_login,
+                            service_password=service_password, timeout=settings.artis_timeout)
+        stack.push_async_callback(artis.aclose)
+        sessions = SessionRepo(store, default_lang=settings.bot_default_locale, tz=settings.tz)
+        pairing = PairingService(store, artis, sessions,
+                                 bot_username=settings.telegram_bot_username,
+                                 token_ttl=settings.pairing_token_ttl,
+                                 idle_lock=settings.session_idle_lock)
+        yield Services(settings, store, artis, sessions, pairing,
+                       CommandMenu(settings.bot_default_locale))
+
+
+@asynccontextmanager
+async def open_runtime(
+    settings: Settings,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    token: str | None = None,
+    rate_limit: bool | None = None,
+) -> AsyncIterator[Runtime]:
+    """Services plus an initialized (not yet started) Telegram Application."""
+    async with open_services(settings) as services:
+        if token is None:
+            token = (settings.telegram_bot_token.get_secret_value()
+                     if settings.telegram_bot_token else DEMO_TOKEN)
+        app = build_application(services, token=token, transport=transport,
+                                rate_limit=transport is None if rate_limit is None else rate_limit)
+        async with app:
+            yield Runtime(services, app)

@@ -1,0 +1,272 @@
+"""Pairing a Telegram account with an artis.net user, logging in, locking.
+
+Rules (issue #3): pairing tokens carry ≥128 bits from ``secrets`` in base64url,
+fit Telegram's 64-character ``/start`` payload, are single-use (atomic GETDEL),
+expire (15 min by default) and only their SHA-256 is stored. Passwords go
+straight to artis.net and are never stored or logged. Five wrong passwords in a
+row lock the account's pairing for 15 minutes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import secrets
+import time
+from dataclasses import dataclass, field
+
+from bot.services.prerequisites import Missing, missing_prerequisites
+from bot.services.sessions import ArtisLink, ChatSession, SessionRepo
+from bot.storage import Store
+from integrations.artis.client import ArtisClient
+from integrations.artis.errors import InvalidCredentials, NotFound, SessionExpired
+from integrations.artis.models import User
+
+log = logging.getLogger(__name__)
+
+TOKEN_BYTES = 24  # 192 bits -> 32 base64url characters
+MAX_FAILURES = 5
+LOCKOUT_SECONDS = 15 * 60
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def deep_link(bot_username: str, token: str) -> str:
+    return f"https://t.me/{bot_username}?start={token}"
+
+
+@dataclass(frozen=True)
+class Invite:
+    login: str
+    display_name: str
+    token: str
+    link: str
+    expires_at: float
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """What a redeemed token tells us: who is expected to log in."""
+
+    login: str
+    display_name: str
+    sso: bool = False
+
+
+# -- outcomes of a password attempt ------------------------------------------------------
+@dataclass(frozen=True)
+class LoggedIn:
+    link: ArtisLink
+    user: User
+
+
+@dataclass(frozen=True)
+class WrongPassword:
+    attempts_left: int
+
+
+@dataclass(frozen=True)
+class LockedOut:
+    minutes: int
+    just_locked: bool = False
+    manager_user_id: int | None = None  # Telegram chat of the rep's manager, if paired
+    rep_name: str = ""
+
+
+@dataclass(frozen=True)
+class PrerequisitesMissing:
+    user: User
+    missing: list[Missing] = field(default_factory=list)
+
+
+LoginOutcome = LoggedIn | WrongPassword | LockedOut | PrerequisitesMissing
+
+
+class PairingService:
+    def __init__(self, store: Store, artis: ArtisClient, sessions: SessionRepo, *,
+                 bot_username: str, token_ttl: int, idle_lock: int) -> None:
+        self.store = store
+        self.artis = artis
+        self.sessions = sessions
+        self.bot_username = bot_username
+        self.token_ttl = token_ttl
+        self.idle_lock = idle_lock
+
+    # -- invitations ------------------------------------------------------------------
+    async def invite(self, login: str) -> Invite:
+        """A one-time deep link for ``login`` (raises ``NotFound`` for an unknown login)."""
+        user = await self.artis.find_user(login)
+        if user is None:
+            raise NotFound(f"no artis.net user {login!r}")
+        token = secrets.token_urlsafe(TOKEN_BYTES)
+        ticket = {"login": user.login, "display_name": user.display_name, "sso": user.sso}
+        await self.store.set(f"pairing:{token_hash(token)}", json.dumps(ticket), self.token_ttl)
+        return Invite(user.login, user.display_name, token,
+                      deep_link(self.bot_username, token), time.time() + self.token_ttl)
+
+    async def redeem(self, token: str) -> Ticket | None:
+        """Consume a token. None for unknown, expired or already used — deliberately alike."""
+        if not token or len(token) > 64:
+            return None
+        raw = await self.store.pop(f"pairing:{token_hash(token)}")
+        if raw is None:
+            return None
+        return Ticket(**json.loads(raw))
+
+    # -- logging in ---------------------------------------------------------------------
+    async def lockout_minutes(self, login: str) -> int:
+        left = await self.store.ttl(f"pairing-lock:{login}")
+        return max(1, round(left / 60)) if left else 0
+
+    async def log_in(self, session: ChatSession, login: str, password: str) -> LoginOutcome:
+        """Check the password with artis.net, then the prerequisites; link on success."""
+        if minutes := await self.lockout_minutes(login):
+            return LockedOut(minutes)
+        try:
+            result = await self.artis.login(login, password)
+        except InvalidCredentials:
+            return await self._count_failure(login)
+        await self.store.delete(f"pairing-failures:{login}")
+        user = result.user
+        if missing := missing_prerequisites(user):
+            await self._quiet_logout(result.token)
+            return PrerequisitesMissing(user, missing)
+        previous = session.link
+        link = ArtisLink(login=user.login, display_name=user.display_name,
+                         artis_token=result.token, is_manager=bool(user.heads_org_units),
+                         pin_hash=previous.pin_hash if previous and previous.login == login
+                         else None)
+        await self.sessions.save_link(session, link)
+        return LoggedIn(link, user)
+
+    async def _count_failure(self, login: str) -> WrongPassword | LockedOut:
+        failures = await self.store.incr(f"pairing-failures:{login}", LOCKOUT_SECONDS)
+        if failures < MAX_FAILURES:
+            return WrongPassword(MAX_FAILURES - failures)
+        await self.store.set(f"pairing-lock:{login}", "1", LOCKOUT_SECONDS)
+        await self.store.delete(f"pairing-failures:{login}")
+        log.warning("pairing locked for %s after %d wrong passwords", login, MAX_FAILURES)
+        manager_id, rep_name = await self._manager_chat_of(login)
+        return LockedOut(LOCKOUT_SECONDS // 60, just_locked=True,
+                         manager_user_id=manager_id, rep_name=rep_name)
+
+    async def _manager_chat_of(self, login: str) -> tuple[int | None, str]:
+        """The Telegram chat of the head of the rep's Commerce unit, if that head is paired."""
+        try:
+            user = await self.artis.find_user(login)
+        except Exception:  # the notice is a courtesy: never let it break the answer
+            log.exception("could not look up %s's manager", login)
+            return None, login
+        if user is None:
+            return None, login
+        for unit in user.org_units:
+            if unit.head_login and unit.head_login != login:
+                raw = await self.store.get(f"linked-login:{unit.head_login}")
+                if raw:
+                    return int(raw), user.display_name
+        return None, user.display_name
+
+    async def _quiet_logout(self, token: str | None) -> None:
+        if not token:
+            return
+        try:
+            await self.artis.logout(token)
+        except Exception:
+            log.info("artis.net logout failed; the token will expire by itself")
+
+    # -- lock, PIN, reload, logout -------------------------------------------------------
+    def is_idle(self, link: ArtisLink, now: float | None = None) -> bool:
+        return (now or time.time()) - link.last_seen > self.idle_lock
+
+    async def lock(self, session: ChatSession) -> None:
+        """Lock the session (idle or expired): the artis.net token is kept for a PIN unlock."""
+        if session.link is not None and not session.link.locked:
+            await self.sessions.save_link(session, session.link.model_copy(update={"locked": True}))
+
+    async def touch(self, session: ChatSession) -> None:
+        """Record activity; written at most once a minute to spare the store."""
+        link = session.link
+        if link is not None and time.time() - link.last_seen > 60:
+            await self.sessions.save_link(session, link.model_copy(update={"last_seen": time.time()}))
+
+    async def unlock_with_pin(self, session: ChatSession, pin: str) -> bool | None:
+        """True: unlocked. False: wrong PIN. None: right PIN but artis.net wants the password."""
+        link = session.link
+        if link is None or link.pin_hash is None or not verify_pin(pin, link.pin_hash):
+            return False
+        if link.artis_token is None:
+            return None
+        try:
+            await self.artis.me(link.artis_token)
+        except SessionExpired:
+            await self.sessions.save_link(session, link.model_copy(update={"artis_token": None}))
+            return None
+        await self.sessions.save_link(session, link.model_copy(
+            update={"locked": False, "last_seen": time.time()}))
+        return True
+
+    async def set_pin(self, session: ChatSession, pin: str) -> None:
+        if session.link is not None:
+            await self.sessions.save_link(session, session.link.model_copy(
+                update={"pin_hash": hash_pin(pin)}))
+
+    async def reload(self, session: ChatSession) -> tuple[User, list[Missing]]:
+        """Re-read rights and units from artis.net (the app's "reload configuration")."""
+        link = session.link
+        if link is None or link.artis_token is None:
+            raise SessionExpired("no artis.net session")
+        user = await self.artis.me(link.artis_token)
+        await self.sessions.save_link(session, link.model_copy(update={
+            "display_name": user.display_name, "is_manager": bool(user.heads_org_units)}))
+        return user, missing_prerequisites(user)
+
+    async def log_out(self, session: ChatSession) -> bool:
+        link = session.link
+        if link is None:
+            return False
+        await self._quiet_logout(link.artis_token)
+        await self.sessions.drop_link(session)
+        await self.sessions.end_flow(session)
+        return True
+
+    async def status_of(self, login: str) -> str:
+        """For the admin page: "not_paired", "paired" or "locked"."""
+        user_id = await self.store.get(f"linked-login:{login}")
+        if user_id is None:
+            return "not_paired"
+        raw = await self.store.get(f"link:{user_id}")
+        if raw is None:
+            return "not_paired"
+        link = ArtisLink.model_validate_json(raw)
+        return "locked" if link.locked or self.is_idle(link) else "paired"
+
+    async def revoke(self, login: str) -> bool:
+        """Unpair ``login`` from whatever Telegram account holds it (admin action)."""
+        user_id = await self.store.get(f"linked-login:{login}")
+        if user_id is None:
+            return False
+        raw = await self.store.get(f"link:{user_id}")
+        if raw:
+            await self._quiet_logout(ArtisLink.model_validate_json(raw).artis_token)
+        await self.store.delete(f"link:{user_id}", f"linked-login:{login}", f"flow:{user_id}")
+        return True
+
+
+def hash_pin(pin: str) -> str:
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(pin.encode(), salt=salt, n=2**14, r=8, p=1)
+    return f"{salt.hex()}:{digest.hex()}"
+
+
+def verify_pin(pin: str, stored: str) -> bool:
+    salt_hex, digest_hex = stored.split(":")
+    digest = hashlib.scrypt(pin.encode(), salt=bytes.fromhex(salt_hex), n=2**14, r=8, p=1)
+    return hmac.compare_digest(digest.hex(), digest_hex)
+
+
+__all__ = ["Invite", "LockedOut", "LoggedIn", "LoginOutcome", "NotFound", "PairingService",
+           "PrerequisitesMissing", "Ticket", "WrongPassword"]

@@ -1,0 +1,118 @@
+"""What the bot knows about one chat between two messages.
+
+The session is read from the store at each update (``bot/pipeline.py``) and
+every change is written back *before* the reply goes out, so a multi-step flow
+survives a restart and two bot processes sharing Redis continue each other's
+steps (the aiogram FSM model, not PTB's in-process ConversationHandler).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, Field
+
+from bot.i18n import L10n, pick_locale
+from bot.storage import Store
+
+FLOW_TTL = 24 * 3600  # an abandoned multi-step flow is forgotten after a day
+PREFS_TTL = None  # a language choice is kept for good
+
+
+class Flow(BaseModel):
+    """The step of a multi-step conversation the chat is in, with its data."""
+
+    step: str | None = None
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class ArtisLink(BaseModel):
+    """The pairing of a Telegram account with an artis.net user (never a password)."""
+
+    login: str
+    display_name: str
+    artis_token: str | None = None  # artis.net session token (None once artis.net expired it)
+    locked: bool = False  # idle lock: a password (or the rep's PIN) is needed to go on
+    linked_at: float = Field(default_factory=time.time)
+    last_seen: float = Field(default_factory=time.time)
+    pin_hash: str | None = None
+    is_manager: bool = False
+
+
+@dataclass
+class ChatSession:
+    """One chat's state, language and artis.net link, as loaded for this update."""
+
+    chat_id: int
+    user_id: int
+    lang: str
+    tz: ZoneInfo
+    flow: Flow = field(default_factory=Flow)
+    link: ArtisLink | None = None
+    lang_chosen: bool = False
+
+    @property
+    def l10n(self) -> L10n:
+        return L10n(self.lang, self.tz)
+
+    @property
+    def step(self) -> str | None:
+        return self.flow.step
+
+
+class SessionRepo:
+    """Reads and writes chat sessions in the store."""
+
+    def __init__(self, store: Store, *, default_lang: str, tz: ZoneInfo) -> None:
+        self.store = store
+        self.default_lang = default_lang
+        self.tz = tz
+
+    async def load(self, chat_id: int, user_id: int, telegram_lang: str | None) -> ChatSession:
+        flow_raw, lang, link_raw = await asyncio.gather(
+            self.store.get(f"flow:{chat_id}"),
+            self.store.get(f"lang:{user_id}"),
+            self.store.get(f"link:{user_id}"),
+        )
+        return ChatSession(
+            chat_id=chat_id,
+            user_id=user_id,
+            lang=pick_locale(lang, telegram_lang, self.default_lang),
+            lang_chosen=lang is not None,
+            tz=self.tz,
+            flow=Flow.model_validate_json(flow_raw) if flow_raw else Flow(),
+            link=ArtisLink.model_validate_json(link_raw) if link_raw else None,
+        )
+
+    async def l10n_of(self, user_id: int) -> L10n:
+        """Formatting for another user (e.g. a manager being notified)."""
+        lang = await self.store.get(f"lang:{user_id}")
+        return L10n(pick_locale(lang, None, self.default_lang), self.tz)
+
+    async def goto(self, session: ChatSession, step: str, **data: Any) -> None:
+        """Enter ``step`` of a flow (data replaces the previous step's data)."""
+        session.flow = Flow(step=step, data=data)
+        await self.store.set(f"flow:{session.chat_id}", session.flow.model_dump_json(), FLOW_TTL)
+
+    async def end_flow(self, session: ChatSession) -> None:
+        session.flow = Flow()
+        await self.store.delete(f"flow:{session.chat_id}")
+
+    async def set_lang(self, session: ChatSession, lang: str) -> None:
+        session.lang, session.lang_chosen = lang, True
+        await self.store.set(f"lang:{session.user_id}", lang, PREFS_TTL)
+
+    async def save_link(self, session: ChatSession, link: ArtisLink) -> None:
+        session.link = link
+        await self.store.set(f"link:{session.user_id}", link.model_dump_json())
+        await self.store.set(f"linked-login:{link.login}", str(session.user_id))
+
+    async def drop_link(self, session: ChatSession) -> None:
+        if session.link is not None:
+            await self.store.delete(f"linked-login:{session.link.login}")
+        session.link = None
+        await self.store.delete(f"link:{session.user_id}")

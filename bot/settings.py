@@ -1,0 +1,153 @@
+"""Settings read from the environment (and an optional ``.env``).
+
+Every variable is documented in README.md › Configuration. A bad value stops
+start-up with one line naming the variable and what is expected
+(``SettingsError``); the command line prints it without a traceback.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SUPPORTED_LOCALES = ("fr", "en")
+
+_EXPECTED = {
+    "TELEGRAM_API_URL": "an http(s) URL of a Bot API server, e.g. https://api.telegram.org",
+    "ARTIS_URL": "the http(s) base URL of the artis.net REST API, e.g. https://erp.example.fr/api/v1",
+    "REDIS_URL": "a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379/0",
+    "BOT_TIMEZONE": "an IANA time zone such as Europe/Paris",
+    "BOT_DEFAULT_LOCALE": "one of: " + ", ".join(SUPPORTED_LOCALES),
+    "WEBHOOK_PORT": "a TCP port number between 1 and 65535",
+    "WEBHOOK_SECRET": "1 to 256 characters among A-Z a-z 0-9 _ -",
+    "TELEGRAM_BOT_TOKEN": "a token from @BotFather, like 123456:ABC-DEF...",
+    "LOG_LEVEL": "one of DEBUG, INFO, WARNING, ERROR",
+}
+
+
+class SettingsError(Exception):
+    """A configuration value is missing or invalid; ``str()`` is one user-facing line."""
+
+
+class Settings(BaseSettings):
+    """All knobs of the bot; field names are the environment variable names."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    telegram_bot_token: SecretStr | None = None
+    telegram_api_url: str = "https://api.telegram.org"
+    telegram_bot_username: str = "artis_crm_demo_bot"
+
+    artis_url: str | None = None
+    artis_service_login: str | None = None
+    artis_service_password: SecretStr | None = None
+    artis_timeout: float = Field(default=10.0, gt=0, le=120)
+
+    redis_url: str | None = None
+    data_dir: Path = Path("data")
+
+    bot_timezone: str = "Europe/Paris"
+    bot_default_locale: Literal["fr", "en"] = "fr"
+
+    webhook_url: str | None = None
+    webhook_listen: str = "0.0.0.0"
+    webhook_port: int = Field(default=8080, ge=1, le=65535, validation_alias=AliasChoices("WEBHOOK_PORT", "PORT"))
+    webhook_path: str = "/telegram"
+    webhook_secret: SecretStr | None = None
+
+    pairing_token_ttl: int = Field(default=900, ge=60, le=7 * 86400)
+    session_idle_lock: int = Field(default=8 * 3600, ge=60)
+    admin_secret: SecretStr | None = None
+    sso_url: str | None = None
+    support_contact: str | None = None
+
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("telegram_api_url", "artis_url", "webhook_url", "sso_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError("not an http(s) URL")
+        return value.rstrip("/")
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not re.match(r"^(rediss?|unix)://", value):
+            raise ValueError("not a redis URL")
+        return value
+
+    @field_validator("bot_timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError("unknown time zone") from exc
+        return value
+
+    @field_validator("bot_default_locale", mode="before")
+    @classmethod
+    def _locale(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _log_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value.get_secret_value()):
+            raise ValueError("invalid secret token")
+        return value
+
+    @field_validator("telegram_bot_token")
+    @classmethod
+    def _token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        if not re.fullmatch(r"\d+:[A-Za-z0-9_-]{20,}", value.get_secret_value()):
+            raise ValueError("malformed bot token")
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.bot_timezone)
+
+    @property
+    def embedded_artis(self) -> bool:
+        """No ARTIS_URL: the demo artis.net server runs in-process."""
+        return self.artis_url is None
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings, turning validation errors into one readable ``SettingsError``."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise SettingsError(describe_validation_error(exc)) from None
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """One line per bad variable: ``NAME='value' is invalid: expected ...``."""
+    lines = []
+    for error in exc.errors():
+        name = str(error["loc"][0]).upper() if error["loc"] else "?"
+        value = error.get("input")
+        shown = "<hidden>" if "TOKEN" in name or "SECRET" in name or "PASSWORD" in name else value
+        expected = _EXPECTED.get(name, error["msg"])
+        lines.append(f"configuration error: {name}={shown!r} is invalid; expected {expected}")
+    return "\n".join(lines)

@@ -1,0 +1,173 @@
+"""The terminal demo: a chat with the real bot, in the terminal.
+
+The same Application and handlers that serve Telegram run here against the
+fake Bot API (``integrations/fake_bot_api.py``) and, unless ``ARTIS_URL`` is
+set, the embedded demo artis.net. Buttons print as ``[1] label``: type the
+number to press one. Paste a ``https://t.me/...?start=...`` link to "scan" a
+pairing QR code. ``:pair LOGIN`` makes a new pairing link, ``:quit`` (or
+Ctrl-D) leaves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import re
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any, TextIO
+
+from bot.delivery import deliver
+from bot.runtime import Runtime, open_runtime
+from bot.settings import Settings
+from integrations.fake_bot_api import ApiCall, FakeBotApi, SimUser
+
+DEMO_USER = SimUser(id=424242, first_name="Camille", last_name="Martin", language_code="fr")
+DEMO_REP = "demo.commercial"
+_DEEP_LINK = re.compile(r"https?://t\.me/\w+\?start=([A-Za-z0-9_-]{1,64})")
+
+
+def plain(text: str) -> str:
+    """Telegram HTML to terminal text."""
+    text = re.sub(r"</?(b|strong)>", "*", text)
+    text = re.sub(r"</?(i|em)>", "_", text)
+    text = re.sub(r"<a href=\"([^\"]+)\">([^<]*)</a>", r"\2 (\1)", text)
+    return html.unescape(re.sub(r"<[^>]+>", "", text))
+
+
+class TerminalChat:
+    """Prints what the bot sends; turns typed lines into Telegram updates."""
+
+    def __init__(self, runtime: Runtime, api: FakeBotApi, out: TextIO,
+                 user: SimUser = DEMO_USER) -> None:
+        self.runtime, self.api, self.out, self.user = runtime, api, out, user
+        self.buttons: list[dict[str, Any]] = []
+        self.buttons_message: dict[str, Any] | None = None
+        self.files_dir = Path(tempfile.mkdtemp(prefix="crmbot-demo-"))
+        api.listeners.append(self._show)
+
+    def _print(self, text: str) -> None:
+        self.out.write(text + "\n")
+        self.out.flush()
+
+    def _show(self, call: ApiCall, result: dict[str, Any] | bool) -> None:
+        params = call.params
+        if str(params.get("chat_id")) != str(self.user.id):
+            return
+        if call.method in ("sendMessage", "editMessageText"):
+            prefix = "🤖 " if call.method == "sendMessage" else "🤖 (modifié) "
+            self._print(prefix + plain(params["text"]).replace("\n", "\n   "))
+        elif call.method == "sendContact":
+            name = " ".join(filter(None, [params.get("first_name"), params.get("last_name")]))
+            self._print(f"📇 Contact : {name}, {params.get('phone_number')}")
+        elif call.method == "sendVenue":
+            self._print(f"📍 {params.get('title')} — {params.get('address')} "
+                        f"({params.get('latitude')}, {params.get('longitude')})")
+        elif call.method == "sendLocation":
+            self._print(f"📍 ({params.get('latitude')}, {params.get('longitude')})")
+        elif call.method in ("sendDocument", "sendPhoto") and isinstance(result, dict):
+            self._show_file(call, result)
+        elif call.method == "deleteMessage":
+            self._print("🗑  (message supprimé du chat)")
+        else:
+            return
+        if isinstance(result, dict) and result.get("reply_markup"):
+            self._show_buttons(result)
+
+    def _show_file(self, call: ApiCall, result: dict[str, Any]) -> None:
+        info = result.get("document") or (result.get("photo") or [{}])[-1]
+        name = info.get("file_name") or f"{info.get('file_id', 'file')}.jpg"
+        path = self.files_dir / Path(name).name
+        path.write_bytes(self.api.files.get(info.get("file_id", ""), b""))
+        caption = f" — {plain(result['caption'])}" if result.get("caption") else ""
+        self._print(f"📄 Fichier : {path}{caption}")
+
+    def _show_buttons(self, message: dict[str, Any]) -> None:
+        self.buttons = self.api.buttons(message)
+        self.buttons_message = message
+        for number, item in enumerate(self.buttons, start=1):
+            target = f"  → {item['url']}" if item.get("url") else ""
+            self._print(f"   [{number}] {item.get('text')}{target}")
+
+    async def handle_line(self, line: str) -> bool:
+        """Act on one typed line; False when the user wants to leave."""
+        line = line.strip()
+        if line in (":quit", ":q"):
+            return False
+        if not line:
+            return True
+        if line.startswith(":pair"):
+            login = line.split(maxsplit=1)[1] if " " in line else DEMO_REP
+            await self.show_invite(login)
+            return True
+        if line.isdigit() and self.buttons:
+            await self.press(int(line))
+            return True
+        if match := _DEEP_LINK.search(line):
+            line = f"/start {match.group(1)}"
+        await deliver(self.runtime.application, self.api.text_update(self.user, line))
+        await self._drain_queue()
+        return True
+
+    async def press(self, number: int) -> None:
+        if not 1 <= number <= len(self.buttons):
+            self._print(f"(pas de bouton {number})")
+            return
+        item = self.buttons[number - 1]
+        if item.get("url"):
+            self._print(f"(ouvrirait {item['url']})")
+            return
+        message = self.buttons_message
+        await deliver(self.runtime.application,
+                      self.api.callback_update(self.user, item["callback_data"], message))
+        await self._drain_queue()
+
+    async def _drain_queue(self) -> None:
+        """Updates the bot re-queued itself (a request resumed after unlock)."""
+        queue = self.runtime.application.update_queue
+        while not queue.empty():
+            await deliver(self.runtime.application, queue.get_nowait())
+
+    async def show_invite(self, login: str) -> None:
+        from integrations.artis.errors import NotFound
+
+        try:
+            invite = await self.runtime.services.pairing.invite(login)
+        except NotFound:
+            self._print(f"(aucun utilisateur artis.net « {login} »)")
+            return
+        self._print(f"🔗 Lien d'appairage pour {invite.display_name} ({login}), valable "
+                    f"{self.runtime.services.settings.pairing_token_ttl // 60} min :\n"
+                    f"   {invite.link}\n   (collez-le ici ; mot de passe de démonstration : demo)")
+
+
+BANNER = """\
+── artis CRM assistant · démo dans le terminal ─────────────────────────────
+Le vrai bot, ses vrais handlers, un faux Telegram et un artis.net de démo.
+Tapez un message comme dans Telegram, un numéro pour appuyer sur un bouton,
+:pair LOGIN pour un lien d'appairage (demo.commercial, demo.manager,
+demo.nolicence, demo.nouo), :quit pour sortir.
+"""
+
+
+async def run_terminal(settings: Settings, stdin: TextIO = sys.stdin,
+                       out: TextIO = sys.stdout) -> None:
+    api = FakeBotApi()
+    async with open_runtime(settings, transport=api.transport(), token=api.token) as runtime:
+        chat = TerminalChat(runtime, api, out)
+        out.write(BANNER)
+        await chat.show_invite(DEMO_REP)
+        loop = asyncio.get_running_loop()
+        while True:
+            if stdin.isatty():
+                out.write("vous › ")
+                out.flush()
+            line = await loop.run_in_executor(None, stdin.readline)
+            if not line:
+                break
+            if not stdin.isatty():
+                out.write(f"vous › {line.rstrip()}\n")
+            if not await chat.handle_line(line):
+                break
+        out.write("Au revoir !\n")

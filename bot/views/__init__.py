@@ -1,0 +1,33 @@
+"""Renderers: turn service results into localized text and inline keyboards.
+
+A renderer takes an ``L10n`` and plain data and returns a ``Reply``; it never
+talks to artis.net or the store. Texts use Telegram's HTML parse mode, so any
+value coming from a user or from artis.net goes through ``esc``.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A message to send: HTML text and an optional inline keyboard."""
+
+    text: str
+    keyboard: InlineKeyboardMarkup | None = None
+
+
+def esc(value: object) -> str:
+    return html.escape(str(value), quote=False)
+
+
+def keyboard(*rows: list[InlineKeyboardButton]) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([row for row in rows if row])
+
+
+def button(text: str, data: str) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text, callback_data=data)

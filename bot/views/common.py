@@ -1,0 +1,116 @@
+"""Greeting, help, language menu and the polite answers to everything unexpected."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.callbacks import CallbackData
+from bot.i18n import L10n
+from bot.views import Reply, button, esc, keyboard
+
+LANGUAGE_NAMES = {"fr": "Français", "en": "English"}
+
+
+@dataclass(frozen=True)
+class LangCb(CallbackData):
+    prefix = "lang"
+    lang: str
+
+
+@dataclass(frozen=True)
+class HelpCb(CallbackData):
+    prefix = "help"
+    topic: str  # "reload"
+
+
+def welcome_unpaired(t: L10n, first_name: str) -> Reply:
+    return Reply(t._(
+        "Hello {name}! I am the artis CRM assistant: your planning, your actions, your "
+        "contacts and your reports, right here in Telegram.\n\n"
+        "To get started, pair this account with your artis.net login: in artis.net open "
+        "<b>À propos › Smartphone</b> (or ask your manager) and scan your pairing QR code "
+        "with your phone's camera.", name=esc(first_name)))
+
+
+def how_to_pair(t: L10n) -> Reply:
+    return Reply(t._(
+        "This Telegram account is not paired with artis.net yet.\n\n"
+        "Scan your pairing QR code (artis.net › <b>À propos › Smartphone</b>, or ask your "
+        "manager for one), then follow the steps. /help explains what I can do."))
+
+
+def help_text(t: L10n, *, paired: bool, support_contact: str | None = None) -> Reply:
+    lines = [
+        t._("<b>What I can do</b>"),
+        t._("• /planning — your actions of the day, the week or the month; you can also "
+            "just write a date such as “demain” or “jeudi prochain”"),
+        t._("• open an action: status, detail, site, contacts, attachments, affaire"),
+        t._("• call a site or a contact, open the route to a site in one tap"),
+        t._("• write the report (compte rendu) of an action, typed or as a voice note, "
+            "with a follow-up"),
+        t._("• /lang — choose your language"),
+        t._("• /logout — unpair this Telegram account"),
+        "",
+        t._("Questions about your access: ask your artis.net administrator"
+            + (" ({contact})." if support_contact else "."),
+            **({"contact": esc(support_contact)} if support_contact else {})),
+    ]
+    markup = None
+    if paired:
+        markup = keyboard([button(t._("🔄 Reload configuration"), HelpCb("reload").pack())])
+    return Reply("\n".join(lines), markup)
+
+
+def language_menu(t: L10n, current: str) -> Reply:
+    rows = [[button(("✅ " if code == current else "") + name, LangCb(code).pack())]
+            for code, name in LANGUAGE_NAMES.items()]
+    return Reply(t._("Choose your language:"), keyboard(*rows))
+
+
+def language_set(t: L10n) -> Reply:
+    return Reply(t._("Done: I will speak English with you."))
+
+
+def unknown_command(t: L10n, command: str) -> Reply:
+    return Reply(t._("I don't know the command {command}. /help lists what I can do.",
+                     command=esc(command[:40])))
+
+
+def not_understood(t: L10n) -> Reply:
+    return Reply(t._("Sorry, I did not understand. /help lists what I can do."))
+
+
+def too_long(t: L10n, limit: int) -> Reply:
+    return Reply(t._("Your message is too long for me (more than {limit} characters). "
+                     "Could you shorten it?", limit=t.number(limit)))
+
+
+def unsupported_message(t: L10n) -> Reply:
+    return Reply(t._("I can't use this kind of message here. "
+                     "Send me text (or a voice note for a report). /help lists what I can do."))
+
+
+def stale_button(t: L10n) -> str:
+    return t._("This button is no longer valid. Please start again from a recent message.")
+
+
+def something_went_wrong(t: L10n) -> Reply:
+    return Reply(t._("Sorry, something went wrong on my side. Please try again in a moment; "
+                     "if it keeps happening, tell your administrator."))
+
+
+def artis_unavailable(t: L10n) -> Reply:
+    return Reply(t._("artis.net is not answering right now. Please try again in a few minutes."))
+
+
+def busy(t: L10n) -> Reply:
+    return Reply(t._("I am still working on your previous request. Please try again in a "
+                     "moment."))
+
+
+def flow_cancelled(t: L10n) -> Reply:
+    return Reply(t._("Cancelled."))
+
+
+def nothing_to_cancel(t: L10n) -> Reply:
+    return Reply(t._("There is nothing to cancel."))

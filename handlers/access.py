@@ -1,0 +1,89 @@
+"""The access rule, in one place, before any handler (PTB group -1).
+
+- a message longer than Telegram allows gets a polite refusal;
+- an unpaired Telegram user may only greet, get help, pick a language and
+  pair — anything else gets "how to pair";
+- a paired rep idle for longer than ``SESSION_IDLE_LOCK`` (or whose artis.net
+  session expired) is asked for the password or PIN first; the request is
+  kept and carried out after the unlock.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from telegram import Update
+from telegram.ext import ApplicationHandlerStop, ExtBot, TypeHandler
+
+from bot.context import BotContext
+from bot.views import common, pairing
+from bot.views.common import LangCb
+from handlers.reply import answer
+
+MAX_TEXT = 4096
+
+# Reachable without a paired, unlocked artis.net session.
+PUBLIC_COMMANDS = {"start", "help", "aide", "lang", "langue", "language", "cancel", "annuler",
+                   "logout", "deconnexion", "password", "motdepasse"}
+PUBLIC_CALLBACK_PREFIXES = (LangCb.prefix + ":",)
+PUBLIC_STEPS = ("login.", "unlock.")
+
+
+def _command(update: Update) -> str | None:
+    message = update.effective_message
+    if message is None or not message.text or not message.text.startswith("/"):
+        return None
+    return message.text.split()[0][1:].split("@")[0].lower()
+
+
+def is_public(update: Update, step: str | None) -> bool:
+    command = _command(update)
+    if command is not None:
+        return command in PUBLIC_COMMANDS
+    if update.callback_query is not None:
+        return (update.callback_query.data or "").startswith(PUBLIC_CALLBACK_PREFIXES)
+    return step is not None and step.startswith(PUBLIC_STEPS)
+
+
+async def guard(update: Update, context: BotContext) -> None:
+    session, services, t = context.session, context.services, context.l10n
+    message = update.effective_message
+    if message is not None and message.text and len(message.text) > MAX_TEXT:
+        await answer(update, common.too_long(t, MAX_TEXT))
+        raise ApplicationHandlerStop
+    if is_public(update, session.step):
+        return
+    link = session.link
+    if link is None:
+        if update.callback_query is not None:
+            await update.callback_query.answer()
+        await answer(update, common.how_to_pair(t))
+        raise ApplicationHandlerStop
+    if link.locked or link.artis_token is None or services.pairing.is_idle(link):
+        await ask_to_unlock(update, context)
+        raise ApplicationHandlerStop
+    await services.pairing.touch(session)
+
+
+async def ask_to_unlock(update: Update, context: BotContext) -> None:
+    """Lock the session and ask for the PIN (if any) or the password; keep the request."""
+    session, services = context.session, context.services
+    await services.pairing.lock(session)
+    link = session.link
+    assert link is not None
+    with_pin = link.pin_hash is not None and link.artis_token is not None
+    pending = update.to_dict()
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+    await services.sessions.goto(session, "unlock.pin" if with_pin else "unlock.password",
+                                 pending=pending)
+    await answer(update, pairing.session_locked(context.l10n, with_pin=with_pin))
+
+
+def replay(pending: dict[str, Any], bot: ExtBot) -> Update:
+    """The kept request as a new update (a fresh id, so de-duplication lets it through)."""
+    return Update.de_json({**pending, "update_id": -time.time_ns()}, bot)
+
+
+HANDLERS = [TypeHandler(Update, guard)]

@@ -1,0 +1,169 @@
+"""Password, PIN and session steps: login after a QR scan, unlock, /pin, /logout, reload."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from telegram import Message, Update
+from telegram.error import TelegramError
+from telegram.ext import CallbackQueryHandler, CommandHandler
+
+from bot.context import BotContext
+from bot.services.pairing import LockedOut, LoggedIn, PrerequisitesMissing, WrongPassword
+from bot.services.sessions import ChatSession
+from bot.views import common, pairing
+from bot.views.common import HelpCb
+from handlers.reply import answer
+from handlers.steps import on_step
+
+log = logging.getLogger(__name__)
+
+PIN_FORMAT = re.compile(r"^\d{4,8}$")
+
+
+async def _delete_secret(message: Message | None) -> None:
+    """Remove a password or PIN from the chat at once; never log its content."""
+    if message is None:
+        return
+    try:
+        await message.delete()
+    except TelegramError as exc:
+        log.warning("could not delete a secret message in chat %s: %s", message.chat_id, exc)
+
+
+def _secret_text(update: Update) -> str:
+    message = update.effective_message
+    return (message.text or "") if message else ""
+
+
+@on_step("login.password")
+async def login_password(update: Update, context: BotContext) -> None:
+    secret = _secret_text(update)
+    await _delete_secret(update.effective_message)
+    session, services, t = context.session, context.services, context.l10n
+    outcome = await services.pairing.log_in(session, session.flow.data["login"], secret)
+    await _after_login(update, context, outcome, unlocking=False)
+
+
+@on_step("unlock.password")
+async def unlock_password(update: Update, context: BotContext) -> None:
+    secret = _secret_text(update)
+    await _delete_secret(update.effective_message)
+    session = context.session
+    if session.link is None:
+        await context.services.sessions.end_flow(session)
+        return
+    outcome = await context.services.pairing.log_in(session, session.link.login, secret)
+    await _after_login(update, context, outcome, unlocking=True)
+
+
+async def _after_login(update: Update, context: BotContext, outcome: object,
+                       *, unlocking: bool) -> None:
+    session, services, t = context.session, context.services, context.l10n
+    if isinstance(outcome, WrongPassword):
+        await answer(update, pairing.wrong_password(t, outcome.attempts_left))
+    elif isinstance(outcome, LockedOut):
+        await services.sessions.end_flow(session)
+        await answer(update, pairing.locked_out(t, outcome.minutes))
+        if outcome.just_locked and outcome.manager_user_id:
+            await _tell_manager(context, outcome)
+    elif isinstance(outcome, PrerequisitesMissing):
+        await services.sessions.end_flow(session)
+        await answer(update, pairing.missing_prerequisites(t, outcome.user, outcome.missing))
+    elif isinstance(outcome, LoggedIn):
+        pending = session.flow.data.get("pending")
+        await services.sessions.end_flow(session)
+        if unlocking:
+            await answer(update, pairing.unlocked(t))
+            await resume(context, session, pending)
+        else:
+            await answer(update, pairing.home(t, outcome.user))
+            await services.commands.apply_to_chat(context.bot, session)
+
+
+async def _tell_manager(context: BotContext, outcome: LockedOut) -> None:
+    manager_id = outcome.manager_user_id
+    assert manager_id is not None
+    t = await context.services.sessions.l10n_of(manager_id)
+    reply = pairing.manager_lockout_notice(t, outcome.rep_name, outcome.minutes)
+    try:
+        await context.bot.send_message(manager_id, reply.text)
+    except TelegramError as exc:
+        log.warning("could not warn manager chat %s: %s", manager_id, exc)
+
+
+async def resume(context: BotContext, session: ChatSession, pending: dict | None) -> None:
+    """Replay the request that was waiting for the unlock (queued after this update)."""
+    if not pending:
+        return
+    from handlers.access import replay
+
+    await context.application.update_queue.put(replay(pending, context.bot))
+
+
+@on_step("unlock.pin")
+async def unlock_pin(update: Update, context: BotContext) -> None:
+    secret = _secret_text(update)
+    await _delete_secret(update.effective_message)
+    session, services, t = context.session, context.services, context.l10n
+    result = await services.pairing.unlock_with_pin(session, secret)
+    if result is False:
+        await answer(update, pairing.wrong_pin(t))
+        return
+    if result is None:
+        await services.sessions.goto(session, "unlock.password", **session.flow.data)
+        await answer(update, pairing.pin_needs_password(t))
+        return
+    pending = session.flow.data.get("pending")
+    await services.sessions.end_flow(session)
+    await answer(update, pairing.unlocked(t))
+    await resume(context, session, pending)
+
+
+async def use_password(update: Update, context: BotContext) -> None:
+    """/password while locked: unlock with the artis.net password instead of the PIN."""
+    session = context.session
+    if session.step == "unlock.pin":
+        await context.services.sessions.goto(session, "unlock.password", **session.flow.data)
+        await answer(update, pairing.session_locked(context.l10n, with_pin=False))
+    else:
+        await answer(update, common.nothing_to_cancel(context.l10n))
+
+
+async def choose_pin(update: Update, context: BotContext) -> None:
+    await context.services.sessions.goto(context.session, "pin.new")
+    await answer(update, pairing.ask_new_pin(context.l10n))
+
+
+@on_step("pin.new")
+async def new_pin(update: Update, context: BotContext) -> None:
+    secret = _secret_text(update).strip()
+    await _delete_secret(update.effective_message)
+    if not PIN_FORMAT.match(secret):
+        await answer(update, pairing.bad_pin_format(context.l10n))
+        return
+    await context.services.pairing.set_pin(context.session, secret)
+    await context.services.sessions.end_flow(context.session)
+    await answer(update, pairing.pin_saved(context.l10n))
+
+
+async def logout(update: Update, context: BotContext) -> None:
+    if await context.services.pairing.log_out(context.session):
+        await context.services.commands.apply_to_chat(context.bot, context.session)
+        await answer(update, pairing.logged_out(context.l10n))
+    else:
+        await answer(update, pairing.not_logged_in(context.l10n))
+
+
+async def reload_configuration(update: Update, context: BotContext) -> None:
+    user, missing = await context.services.pairing.reload(context.session)
+    await answer(update, pairing.reloaded(context.l10n, user, missing))
+
+
+HANDLERS = [
+    CommandHandler(["logout", "deconnexion"], logout),
+    CommandHandler("pin", choose_pin),
+    CommandHandler(["password", "motdepasse"], use_password),
+    CallbackQueryHandler(reload_configuration, pattern=HelpCb.pattern()),
+]

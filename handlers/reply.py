@@ -1,0 +1,54 @@
+"""Sending a ``Reply``: the only place handlers touch the Bot API for output."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.constants import MessageLimit
+from telegram.error import BadRequest
+
+from bot.views import Reply
+
+log = logging.getLogger(__name__)
+
+
+async def answer(update: Update, reply: Reply, *, edit: bool = False) -> None:
+    """Reply in the update's chat; with ``edit`` (button presses) replace the pressed message."""
+    query = update.callback_query
+    if query is not None:
+        await query.answer()
+        if edit and query.message is not None and len(reply.text) <= MessageLimit.MAX_TEXT_LENGTH:
+            try:
+                await query.edit_message_text(reply.text, reply_markup=reply.keyboard)
+                return
+            except BadRequest as exc:
+                if "not modified" in str(exc).lower():
+                    return
+                log.info("could not edit message (%s); sending a new one", exc)
+    chat = update.effective_chat
+    if chat is None:
+        return
+    chunks = split_text(reply.text)
+    for index, chunk in enumerate(chunks):
+        last = index == len(chunks) - 1
+        await chat.send_message(chunk, reply_markup=reply.keyboard if last else None)
+
+
+async def toast(update: Update, text: str, *, alert: bool = False) -> None:
+    """A short notice on a pressed button (≤ 200 characters)."""
+    if update.callback_query is not None:
+        await update.callback_query.answer(text[:200], show_alert=alert)
+
+
+def split_text(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str]:
+    """Cut a long text into Telegram-sized parts at line breaks where possible."""
+    parts: list[str] = []
+    while len(text) > limit:
+        cut = text.rfind("\n", 0, limit)
+        if cut <= 0:
+            cut = limit
+        parts.append(text[:cut])
+        text = text[cut:].lstrip("\n")
+    parts.append(text)
+    return parts

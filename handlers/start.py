@@ -1,0 +1,33 @@
+"""/start: the greeting, or — with a QR code's token — the start of pairing."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import CommandHandler
+
+from bot.context import BotContext
+from bot.views import common, pairing
+from handlers.reply import answer
+
+
+async def start(update: Update, context: BotContext) -> None:
+    session, services = context.session, context.services
+    if context.args:
+        ticket = await services.pairing.redeem(context.args[0])
+        if ticket is None:
+            await answer(update, pairing.invalid_link(context.l10n))
+            return
+        await services.sessions.goto(session, "login.password", login=ticket.login,
+                                     display_name=ticket.display_name)
+        await answer(update, pairing.ask_password(
+            context.l10n, ticket.display_name,
+            services.settings.sso_url if ticket.sso else None))
+        return
+    if session.link is not None:
+        await answer(update, pairing.already_paired(context.l10n, session.link.display_name))
+        return
+    user = update.effective_user
+    await answer(update, common.welcome_unpaired(context.l10n, user.first_name if user else ""))
+
+
+HANDLERS = [CommandHandler("start", start)]
