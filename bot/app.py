@@ -53,7 +53,6 @@ def build_application(
         .context_types(ContextTypes(context=BotContext))
         .concurrent_updates(pipeline)
         .job_queue(None)
-        .post_init(_on_startup)
     )
     if rate_limit:
         builder = builder.rate_limiter(AIORateLimiter(max_retries=2))
@@ -68,7 +67,8 @@ def build_application(
     return app
 
 
-async def _on_startup(app: Application) -> None:
+async def on_startup(app: Application) -> None:
+    """After ``initialize``: learn the bot's username, publish the command menu."""
     services: Services = app.bot_data["services"]
     if app.bot.username:
         services.pairing.bot_username = app.bot.username

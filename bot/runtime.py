@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import httpx
 from telegram.ext import Application
 
-from bot.app import build_application
+from bot.app import build_application, on_startup
 from bot.commands import CommandMenu
 from bot.services.pairing import PairingService
 from bot.services.sessions import SessionRepo
@@ -66,7 +66,8 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             service_login = service_login or DEMO_SERVICE_LOGIN
             service_password = service_password or DEMO_SERVICE_PASSWORD
             log.info("embedded demo artis.net serving at %s", artis_url)
-        store = await open_store(settings.redis_url, settings.data_dir)
+        store = await open_store(settings.redis_url, settings.data_dir,
+                                 namespace=settings.store_namespace)
         stack.push_async_callback(store.close)
         artis = ArtisClient(artis_url, service_login=service_login,
                             service_password=service_password, timeout=settings.artis_timeout)
@@ -96,4 +97,5 @@ async def open_runtime(
         app = build_application(services, token=token, transport=transport,
                                 rate_limit=transport is None if rate_limit is None else rate_limit)
         async with app:
+            await on_startup(app)
             yield Runtime(services, app)

@@ -51,6 +51,7 @@ class Settings(BaseSettings):
     artis_timeout: float = Field(default=10.0, gt=0, le=120)
 
     redis_url: str | None = None
+    store_namespace: str = Field(default="crmbot", pattern=r"^[A-Za-z0-9_.:-]{1,64}$")
     data_dir: Path = Path("data")
 
     bot_timezone: str = "Europe/Paris"

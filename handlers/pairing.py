@@ -14,7 +14,7 @@ from bot.services.pairing import LockedOut, LoggedIn, PrerequisitesMissing, Wron
 from bot.services.sessions import ChatSession
 from bot.views import common, pairing
 from bot.views.common import HelpCb
-from handlers.reply import answer
+from handlers.reply import answer, toast
 from handlers.steps import on_step
 
 log = logging.getLogger(__name__)
@@ -157,6 +157,10 @@ async def logout(update: Update, context: BotContext) -> None:
 
 
 async def reload_configuration(update: Update, context: BotContext) -> None:
+    data = HelpCb.unpack(update.callback_query.data if update.callback_query else None)
+    if data is None or data.topic != "reload":
+        await toast(update, common.stale_button(context.l10n), alert=True)
+        return
     user, missing = await context.services.pairing.reload(context.session)
     await answer(update, pairing.reloaded(context.l10n, user, missing))
 

@@ -42,18 +42,18 @@ def how_to_pair(t: L10n) -> Reply:
 def help_text(t: L10n, *, paired: bool, support_contact: str | None = None) -> Reply:
     lines = [
         t._("<b>What I can do</b>"),
-        t._("• /planning — your actions of the day, the week or the month; you can also "
-            "just write a date such as “demain” or “jeudi prochain”"),
-        t._("• open an action: status, detail, site, contacts, attachments, affaire"),
-        t._("• call a site or a contact, open the route to a site in one tap"),
-        t._("• write the report (compte rendu) of an action, typed or as a voice note, "
-            "with a follow-up"),
+        t._("Your planning, action cards and reports arrive in the next versions; today I "
+            "handle your access:"),
+        t._("• pair this Telegram account with your artis.net login (scan the QR code "
+            "from artis.net › À propos › Smartphone)"),
+        t._("• /pin — choose a PIN code to unlock your session"),
+        t._("• /annuler — cancel the current step"),
         t._("• /lang — choose your language"),
         t._("• /logout — unpair this Telegram account"),
         "",
-        t._("Questions about your access: ask your artis.net administrator"
-            + (" ({contact})." if support_contact else "."),
-            **({"contact": esc(support_contact)} if support_contact else {})),
+        (t._("Questions about your access: ask your artis.net administrator ({contact}).",
+             contact=esc(support_contact)) if support_contact
+         else t._("Questions about your access: ask your artis.net administrator.")),
     ]
     markup = None
     if paired:

@@ -1,0 +1,258 @@
+"""``Store`` on Redis: what several bot processes (or hosts) share.
+
+Key layout, everything under ``<namespace>:`` so several bots/tests can share
+one database and a namespace can be wiped with one ``SCAN``:
+
+* ``<ns>:k:<key>``         plain keys (the ``k:`` sub-prefix keeps user keys
+                           from colliding with, or being scanned together
+                           with, the internal lock and queue keys)
+* ``<ns>:lock:<name>``     lock tokens (redis-py's ``Lock``: SET NX PX +
+                           compare-and-delete Lua)
+* ``<ns>:q:<queue>:due``      sorted set, score = epoch time the item is due
+                              (a claimed item is re-scored to its lease end)
+* ``<ns>:q:<queue>:items``    hash item_id -> payload (the source of truth)
+* ``<ns>:q:<queue>:attempts`` hash item_id -> claims so far
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import re
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+import redis.asyncio as aioredis
+from redis.asyncio.lock import Lock
+from redis.exceptions import LockError, ResponseError
+
+from bot.storage._lockgate import LockGates
+from bot.storage.base import QueueItem, Store
+
+log = logging.getLogger(__name__)
+
+# KEYS: due, items, attempts. ARGV: item_id, payload, due.
+_LUA_ENQUEUE = """
+if redis.call('HSETNX', KEYS[2], ARGV[1], ARGV[2]) == 0 then return 0 end
+redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
+redis.call('HDEL', KEYS[3], ARGV[1])
+return 1
+"""
+
+# KEYS: due, items, attempts. ARGV: now, lease_until, limit.
+# Returns a flat list: id, payload, attempts-before-this-claim, ...
+_LUA_CLAIM = """
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
+local out = {}
+for _, id in ipairs(ids) do
+  local payload = redis.call('HGET', KEYS[2], id)
+  if payload then
+    redis.call('ZADD', KEYS[1], ARGV[2], id)
+    local n = redis.call('HINCRBY', KEYS[3], id, 1)
+    out[#out + 1] = id
+    out[#out + 1] = payload
+    out[#out + 1] = n - 1
+  else
+    redis.call('ZREM', KEYS[1], id)
+  end
+end
+return out
+"""
+
+_GLOB_SPECIAL = re.compile(r"([\\*?\[\]])")
+
+
+def _glob_escape(s: str) -> str:
+    return _GLOB_SPECIAL.sub(r"\\\1", s)
+
+
+def _str(v: Any) -> str:
+    """Tolerate clients created without ``decode_responses=True``."""
+    return v.decode() if isinstance(v, bytes) else str(v)
+
+
+def _px(ttl: float) -> int:
+    if not ttl > 0 or math.isinf(ttl):
+        raise ValueError(f"ttl must be a positive finite number of seconds, got {ttl!r}")
+    return max(1, math.ceil(ttl * 1000))
+
+
+class RedisStore(Store):
+    """``Store`` on a Redis database, shared by any number of processes."""
+
+    #: Poll interval of a process waiting for a lock held by another process
+    #: (tasks of the same process queue locally and do not poll).
+    LOCK_POLL = 0.01
+
+    def __init__(
+        self, client: aioredis.Redis, *, namespace: str = "crmbot", owns_client: bool = False
+    ) -> None:
+        self.client = client
+        self.namespace = namespace
+        self._owns_client = owns_client
+        self._ns = f"{namespace}:"
+        self._kp = f"{namespace}:k:"
+        self._enqueue = client.register_script(_LUA_ENQUEUE)
+        self._claim = client.register_script(_LUA_CLAIM)
+        self._locks: LockGates[tuple[Lock, str]] = LockGates(self._lock_acquire, self._lock_release)
+
+    @classmethod
+    async def connect(
+        cls, url: str, *, namespace: str = "crmbot", max_connections: int = 50
+    ) -> RedisStore:
+        """Create a client from ``url`` (closed with the store) and check it answers.
+
+        A *blocking* pool: a burst of concurrent operations beyond
+        ``max_connections`` queues for a free connection instead of failing
+        with "Too many connections" (the default pool's behaviour).
+        """
+        pool = aioredis.BlockingConnectionPool.from_url(
+            url, decode_responses=True, max_connections=max_connections, timeout=20
+        )
+        client = aioredis.Redis.from_pool(pool)  # the client owns (closes) the pool
+        try:
+            await client.ping()
+        except BaseException:
+            await client.aclose()
+            raise
+        return cls(client, namespace=namespace, owns_client=True)
+
+    def _k(self, key: str) -> str:
+        return self._kp + key
+
+    def _q(self, queue: str) -> list[str]:
+        base = f"{self._ns}q:{queue}:"
+        return [base + "due", base + "items", base + "attempts"]
+
+    # -- plain keys -----------------------------------------------------------
+    async def get(self, key: str) -> str | None:
+        v = await self.client.get(self._k(key))
+        return None if v is None else _str(v)
+
+    async def set(self, key: str, value: str, ttl: float | None = None) -> None:
+        await self.client.set(self._k(key), value, px=None if ttl is None else _px(ttl))
+
+    async def add(self, key: str, value: str, ttl: float | None = None) -> bool:
+        px = None if ttl is None else _px(ttl)
+        return bool(await self.client.set(self._k(key), value, nx=True, px=px))
+
+    async def pop(self, key: str) -> str | None:
+        v = await self.client.getdel(self._k(key))
+        return None if v is None else _str(v)
+
+    async def delete(self, *keys: str) -> int:
+        if not keys:
+            return 0
+        return int(await self.client.delete(*(self._k(k) for k in dict.fromkeys(keys))))
+
+    async def incr(self, key: str, ttl: float | None = None) -> int:
+        k = self._k(key)
+        try:
+            if ttl is None:
+                return int(await self.client.incr(k))
+            # MULTI: create at 0 with the TTL only if absent, then INCR (which
+            # keeps an existing TTL) - so the TTL is set on creation only.
+            async with self.client.pipeline(transaction=True) as pipe:
+                pipe.set(k, 0, nx=True, px=_px(ttl))
+                pipe.incr(k)
+                _, value = await pipe.execute()
+            return int(value)
+        except ResponseError as exc:
+            raise ValueError(f"value of {key!r} is not an integer: {exc}") from None
+
+    async def ttl(self, key: str) -> float | None:
+        ms = int(await self.client.pttl(self._k(key)))
+        return None if ms < 0 else ms / 1000
+
+    async def scan(self, prefix: str) -> AsyncIterator[str]:
+        # SCAN may return a key twice (rehashing); callers get each once.
+        seen: set[str] = set()
+        cut = len(self._kp)
+        pattern = _glob_escape(self._kp + prefix) + "*"
+        async for raw in self.client.scan_iter(match=pattern, count=1000):
+            key = _str(raw)[cut:]
+            if key not in seen:
+                seen.add(key)
+                yield key
+
+    # -- locks ----------------------------------------------------------------
+    def lock(
+        self, name: str, *, timeout: float = 60.0, wait: float = 30.0
+    ) -> AbstractAsyncContextManager[None]:
+        return self._locks.hold(name, timeout, wait)
+
+    async def _lock_acquire(
+        self, name: str, timeout: float, wait: float
+    ) -> tuple[Lock, str] | None:
+        lock = Lock(
+            self.client,
+            f"{self._ns}lock:{name}",
+            timeout=timeout,
+            sleep=self.LOCK_POLL,
+            blocking=True,
+            thread_local=False,  # one Lock object per acquisition, used by one task
+        )
+        token = secrets.token_hex(16)
+        try:
+            ok = await lock.acquire(blocking_timeout=wait, token=token)
+        except BaseException:
+            # Cancelled while the SET was in flight: it may have succeeded.
+            with contextlib.suppress(Exception):  # not taken: nothing to undo
+                await asyncio.shield(lock.do_release(token.encode()))
+            raise
+        return (lock, name) if ok else None
+
+    async def _lock_release(self, handle: tuple[Lock, str]) -> None:
+        lock, name = handle
+        try:
+            await lock.release()
+        except LockError:
+            # Our lease ran out inside the critical section (and maybe someone
+            # else holds it now): nothing to release, but it deserves a trace.
+            log.warning("lock %r expired before it was released", name)
+
+    # -- queues ---------------------------------------------------------------
+    async def enqueue(self, queue: str, item_id: str, payload: str, due: float) -> bool:
+        return bool(await self._enqueue(keys=self._q(queue), args=[item_id, payload, repr(due)]))
+
+    async def claim(
+        self, queue: str, *, now: float, lease: float, limit: int = 10
+    ) -> list[QueueItem]:
+        if limit <= 0:
+            return []
+        flat = await self._claim(keys=self._q(queue), args=[repr(now), repr(now + lease), limit])
+        return [
+            QueueItem(item_id=_str(flat[i]), payload=_str(flat[i + 1]), attempts=int(flat[i + 2]))
+            for i in range(0, len(flat), 3)
+        ]
+
+    async def ack(self, queue: str, item_id: str) -> None:
+        due, items, attempts = self._q(queue)
+        async with self.client.pipeline(transaction=True) as pipe:
+            pipe.zrem(due, item_id)
+            pipe.hdel(items, item_id)
+            pipe.hdel(attempts, item_id)
+            await pipe.execute()
+
+    async def retry(self, queue: str, item_id: str, due: float) -> None:
+        # XX: only re-score an item still queued (not one acked meanwhile).
+        await self.client.zadd(self._q(queue)[0], {item_id: due}, xx=True)
+
+    async def queue_size(self, queue: str) -> int:
+        return int(await self.client.hlen(self._q(queue)[1]))
+
+    # -- lifecycle ------------------------------------------------------------
+    async def ping(self) -> bool:
+        try:
+            return bool(await self.client.ping())
+        except Exception:
+            return False
+
+    async def close(self) -> None:
+        """Close the client if this store created it (``connect``)."""
+        if self._owns_client:
+            await self.client.aclose()

@@ -1,0 +1,74 @@
+"""Drive the real bot as a Telegram user would, with Telegram faked at HTTP level."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from bot.delivery import deliver
+from bot.runtime import Runtime, open_runtime
+from bot.settings import Settings
+from integrations.fake_bot_api import FakeBotApi, SimUser
+
+_user_ids = itertools.count(5_000_001)
+
+
+def new_user(first_name: str = "Camille", language_code: str | None = "fr") -> SimUser:
+    return SimUser(id=next(_user_ids), first_name=first_name, language_code=language_code)
+
+
+def make_settings(data_dir: Path, artis_url: str, *, redis_url: str | None = None,
+                  namespace: str = "crmbot", **extra: Any) -> Settings:
+    return Settings(_env_file=None, data_dir=data_dir, artis_url=artis_url, redis_url=redis_url,
+                    store_namespace=namespace, artis_service_login="bot.service",
+                    artis_service_password="demo", artis_timeout=2.0, **extra)
+
+
+class BotHarness:
+    """One running bot (Application + services) and the fake Bot API it talks to."""
+
+    def __init__(self, runtime: Runtime, api: FakeBotApi) -> None:
+        self.runtime, self.api = runtime, api
+
+    @property
+    def services(self):  # noqa: ANN201 - Services, kept loose for tests
+        return self.runtime.services
+
+    async def send(self, update: dict[str, Any]) -> list[str]:
+        """Deliver one update; return the texts the bot sent or edited in that chat."""
+        before = len(self.api.calls)
+        await deliver(self.runtime.application, update)
+        queue = self.runtime.application.update_queue
+        while not queue.empty():  # requests the bot re-queued (resume after unlock)
+            await deliver(self.runtime.application, queue.get_nowait())
+        chat = (update.get("message") or update.get("callback_query", {}).get("message") or {}
+                ).get("chat", {}).get("id")
+        return [c.params.get("text", "") for c in self.api.calls[before:]
+                if c.method in ("sendMessage", "editMessageText")
+                and str(c.params.get("chat_id")) == str(chat)]
+
+    async def say(self, user: SimUser, text: str) -> list[str]:
+        return await self.send(self.api.text_update(user, text))
+
+    async def press(self, user: SimUser, data: str) -> list[str]:
+        return await self.send(self.api.callback_update(user, data))
+
+    def toasts(self) -> list[str]:
+        return [c.params.get("text", "") for c in self.api.calls
+                if c.method == "answerCallbackQuery" and c.params.get("text")]
+
+    async def pair(self, user: SimUser, login: str = "demo.commercial",
+                   password: str = "demo") -> list[str]:
+        invite = await self.services.pairing.invite(login)
+        await self.say(user, f"/start {invite.token}")
+        return await self.say(user, password)
+
+
+@asynccontextmanager
+async def running_bot(settings: Settings) -> AsyncIterator[BotHarness]:
+    api = FakeBotApi()
+    async with open_runtime(settings, transport=api.transport(), token=api.token) as runtime:
+        yield BotHarness(runtime, api)
