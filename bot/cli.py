@@ -1,4 +1,4 @@
-"""``crmbot``: the command line (run, demo, artis-demo, pair)."""
+"""``crmbot``: the command line (run, demo, artis-demo, pair, admin)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(exc, file=sys.stderr)
         return 2
-    _configure_logging(settings, quiet=args.command in (None, "demo") or (
+    _configure_logging(settings, quiet=args.command in (None, "demo", "pair") or (
         args.command == "run" and not args.webhook and settings.telegram_bot_token is None))
     command = args.command or "run"
     try:
@@ -39,6 +39,10 @@ def main(argv: list[str] | None = None) -> int:
             from bot.pairing_cli import pair_command
 
             return asyncio.run(pair_command(settings, args))
+        if command == "admin":
+            from bot.admin import serve_admin
+
+            return asyncio.run(serve_admin(settings))
     except KeyboardInterrupt:
         return 130
     parser.print_help()
@@ -64,6 +68,8 @@ def _parser() -> argparse.ArgumentParser:
     pair.add_argument("--unit", help="organisational unit code (with --all-reps)")
     pair.add_argument("--out", type=Path, default=Path("onboarding.html"),
                       help="the sheet's file (with --all-reps)")
+    sub.add_parser("admin", help="serve only the admin page (/admin) on WEBHOOK_LISTEN:"
+                                 "WEBHOOK_PORT, for polling deployments (needs ADMIN_SECRET)")
     return parser
 
 

@@ -245,7 +245,8 @@ def _card(invite: Invite, l10n: L10n, steps: list[str]) -> str:
     return f"""<article class="card" data-login="{e(invite.login)}">
 <h2>{e(invite.display_name)}</h2>
 <p class="login">{e(invite.login)}</p>
-<img class="qr" src="{qr_data_url(invite.link)}" alt="QR code d'appairage de {e(invite.display_name)}">
+<img class="qr" src="{qr_data_url(invite.link)}"
+     alt="QR code d'appairage de {e(invite.display_name)}">
 <p class="link">{e(invite.link)}</p>
 <ol>{items}</ol>
 <p class="expiry">Valable jusqu'au {e(expiry_fr(l10n, invite.expires_at))}</p>

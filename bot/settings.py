@@ -59,7 +59,8 @@ class Settings(BaseSettings):
 
     webhook_url: str | None = None
     webhook_listen: str = "0.0.0.0"
-    webhook_port: int = Field(default=8080, ge=1, le=65535, validation_alias=AliasChoices("WEBHOOK_PORT", "PORT"))
+    webhook_port: int = Field(default=8080, ge=1, le=65535,
+                              validation_alias=AliasChoices("WEBHOOK_PORT", "PORT"))
     webhook_path: str = "/telegram"
     webhook_secret: SecretStr | None = None
 
@@ -111,7 +112,8 @@ class Settings(BaseSettings):
     @field_validator("webhook_secret")
     @classmethod
     def _secret(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value.get_secret_value()):
+        if value is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}",
+                                                  value.get_secret_value()):
             raise ValueError("invalid secret token")
         return value
 

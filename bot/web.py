@@ -1,4 +1,4 @@
-"""The bot's web server (ASGI, Starlette): Telegram webhook and health check.
+"""The bot's web server (ASGI, Starlette): Telegram webhook, health check, admin page.
 
 ``POST <WEBHOOK_PATH>`` accepts an update only with the right
 ``X-Telegram-Bot-Api-Secret-Token`` header, queues it and answers 200 at once
@@ -50,6 +50,10 @@ def build_web_app(runtime: Runtime, *, webhook_path: str, secret: str | None) ->
         Route(webhook_path, webhook, methods=["POST"]),
         Route("/healthz", healthz, methods=["GET"]),
     ]
+    if runtime.services.settings.admin_secret:  # the admin page is off without ADMIN_SECRET
+        from bot.admin import build_admin_routes
+
+        routes += build_admin_routes(runtime.services)
     return Starlette(routes=routes)
 
 

@@ -10,6 +10,7 @@ from telegram.error import Forbidden, TelegramError
 from bot.context import BotContext
 from bot.pipeline import CURRENT_SESSION
 from bot.views import common
+from handlers.access import ask_to_unlock
 from handlers.reply import answer
 from integrations.artis.errors import ArtisUnavailable, SessionExpired
 
@@ -30,8 +31,6 @@ async def on_error(update: object, context: BotContext) -> None:
     t = session.l10n
     try:
         if isinstance(error, SessionExpired) and session.link is not None:
-            from handlers.access import ask_to_unlock
-
             log.info("artis.net session expired (%s)", where)
             await context.services.sessions.save_link(
                 session, session.link.model_copy(update={"artis_token": None}))

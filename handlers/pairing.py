@@ -14,6 +14,7 @@ from bot.services.pairing import LockedOut, LoggedIn, PrerequisitesMissing, Wron
 from bot.services.sessions import ChatSession
 from bot.views import common, pairing
 from bot.views.common import HelpCb
+from handlers.access import replay
 from handlers.reply import answer, toast
 from handlers.steps import on_step
 
@@ -41,7 +42,7 @@ def _secret_text(update: Update) -> str:
 async def login_password(update: Update, context: BotContext) -> None:
     secret = _secret_text(update)
     await _delete_secret(update.effective_message)
-    session, services, t = context.session, context.services, context.l10n
+    session, services = context.session, context.services
     outcome = await services.pairing.log_in(session, session.flow.data["login"], secret)
     await _after_login(update, context, outcome, unlocking=False)
 
@@ -97,8 +98,6 @@ async def resume(context: BotContext, session: ChatSession, pending: dict | None
     """Replay the request that was waiting for the unlock (queued after this update)."""
     if not pending:
         return
-    from handlers.access import replay
-
     await context.application.update_queue.put(replay(pending, context.bot))
 
 

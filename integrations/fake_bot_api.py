@@ -25,7 +25,8 @@ from urllib.parse import parse_qsl
 
 import httpx
 
-BOT_USER = {"id": 777000111, "is_bot": True, "first_name": "artis CRM", "username": "artis_crm_demo_bot"}
+BOT_USER = {"id": 777000111, "is_bot": True, "first_name": "artis CRM",
+            "username": "artis_crm_demo_bot"}
 
 _INT_PARAMS = {"chat_id", "message_id", "user_id", "reply_to_message_id", "offset", "limit",
                "timeout", "cache_time", "max_connections"}

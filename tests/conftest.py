@@ -13,7 +13,7 @@ from bot.settings import Settings
 from tests.artis_fixtures import *  # noqa: F403 - demo_artis, artis, artis_client, artis_login
 from tests.harness import BotHarness, make_settings, running_bot
 from tests.store_fixtures import *  # noqa: F403 - store, store_kind, make_store, ...
-from tests.store_fixtures import REDIS_URL  # noqa: F401
+from tests.store_fixtures import REDIS_URL
 
 
 @pytest.fixture(params=["sqlite", "redis"])
@@ -23,7 +23,7 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def bot_settings(tmp_path: Path, artis, backend: str) -> Callable[..., Settings]:  # noqa: ANN001
+def bot_settings(tmp_path: Path, artis, backend: str) -> Callable[..., Settings]:
     """Settings for a bot on this test's store; every call shares the same data."""
     namespace = f"test:{uuid.uuid4().hex}"
     redis_url = REDIS_URL if backend == "redis" else None

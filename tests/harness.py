@@ -34,7 +34,7 @@ class BotHarness:
         self.runtime, self.api = runtime, api
 
     @property
-    def services(self):  # noqa: ANN201 - Services, kept loose for tests
+    def services(self):
         return self.runtime.services
 
     async def send(self, update: dict[str, Any]) -> list[str]:

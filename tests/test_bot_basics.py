@@ -32,7 +32,7 @@ async def test_help_lists_what_the_bot_does(bot: BotHarness) -> None:
     assert "Ce que je sais faire" in text and "/lang" in text
 
 
-async def test_language_choice_is_kept_across_restarts(bot: BotHarness, start_bot) -> None:  # noqa: ANN001
+async def test_language_choice_is_kept_across_restarts(bot: BotHarness, start_bot) -> None:
     user = new_user()
     [menu] = await bot.say(user, "/lang")
     assert "Choisissez votre langue" in menu
@@ -51,7 +51,7 @@ async def test_command_menu_is_published_per_language(bot: BotHarness) -> None:
 
 
 async def test_bot_starts_even_if_the_server_refuses_the_command_menu(
-        start_bot, caplog) -> None:  # noqa: ANN001
+        start_bot, caplog) -> None:
     from bot.runtime import open_runtime
     from integrations.fake_bot_api import FakeBotApi
 
@@ -112,11 +112,11 @@ async def test_a_duplicate_update_is_handled_once(bot: BotHarness) -> None:
 
 
 async def test_an_internal_failure_gets_an_apology_not_silence(bot: BotHarness, monkeypatch,
-                                                               caplog) -> None:  # noqa: ANN001
+                                                               caplog) -> None:
     user = new_user()
     await bot.pair(user)
 
-    async def broken(session):  # noqa: ANN001, ANN202
+    async def broken(session):
         raise RuntimeError("boom")
 
     monkeypatch.setattr(bot.services.pairing, "reload", broken)
@@ -125,7 +125,7 @@ async def test_an_internal_failure_gets_an_apology_not_silence(bot: BotHarness, 
     assert any("unhandled error" in r.getMessage() for r in caplog.records)
 
 
-async def test_artis_down_is_explained(bot: BotHarness, artis) -> None:  # noqa: ANN001
+async def test_artis_down_is_explained(bot: BotHarness, artis) -> None:
     user = new_user()
     await bot.pair(user)
     artis.inject_fault(status=503, count=10, path_prefix="/me")

@@ -157,7 +157,7 @@ async def test_pin_unlocks_a_locked_session(bot: BotHarness) -> None:
     assert texts[0] == "🔓 Session déverrouillée." and "Configuration rechargée" in texts[1]
 
 
-async def test_expired_artis_session_asks_for_the_password(bot: BotHarness, artis) -> None:  # noqa: ANN001
+async def test_expired_artis_session_asks_for_the_password(bot: BotHarness, artis) -> None:
     user = new_user()
     await bot.pair(user)
     artis.expire_tokens()
@@ -180,7 +180,7 @@ async def test_logout_unlinks_at_once(bot: BotHarness) -> None:
 async def test_reload_configuration_rereads_rights(bot: BotHarness) -> None:
     user = new_user()
     await bot.pair(user)
-    [help_text] = await bot.say(user, "/aide")
+    await bot.say(user, "/aide")
     assert "Recharger la configuration" in str(bot.api.sent(user.id)[-1].params["reply_markup"])
     [text] = await bot.press(user, "help:reload")
     assert "Licences : CRM, PDA" in text

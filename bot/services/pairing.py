@@ -191,7 +191,8 @@ class PairingService:
         """Record activity; written at most once a minute to spare the store."""
         link = session.link
         if link is not None and time.time() - link.last_seen > 60:
-            await self.sessions.save_link(session, link.model_copy(update={"last_seen": time.time()}))
+            await self.sessions.save_link(
+                session, link.model_copy(update={"last_seen": time.time()}))
 
     async def unlock_with_pin(self, session: ChatSession, pin: str) -> bool | None:
         """True: unlocked. False: wrong PIN. None: right PIN but artis.net wants the password."""

@@ -9,7 +9,8 @@ from bot.services.prerequisites import Missing
 from bot.views import Reply, esc, keyboard
 from integrations.artis.models import UOGroupType, User
 
-ADMIN_PATH_LICENCES = "Paramétrage › Menus et habilitations › Gérer les comptes d'accès › Type licence"
+ADMIN_PATH_LICENCES = (
+    "Paramétrage › Menus et habilitations › Gérer les comptes d'accès › Type licence")
 
 
 def ask_password(t: L10n, display_name: str, sso_url: str | None = None) -> Reply:

@@ -1,0 +1,31 @@
+# The two commands of README.md: `make demo` and `make test`.
+VENV ?= .venv
+PYTHON ?= python3
+
+.PHONY: setup demo run test lint bench catalogs
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e '.[test]'
+	touch $@
+
+demo: setup          ## the bot in the terminal, embedded artis.net and store
+	$(VENV)/bin/crmbot run
+
+test: setup          ## services (Redis, Chromium), lint, the whole suite
+	bash .ci/services.sh
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/pytest
+
+bench: setup
+	bash .ci/services.sh
+	$(VENV)/bin/python bench/bench_pipeline.py
+	$(VENV)/bin/python bench/bench_store.py
+
+catalogs: setup      ## re-extract texts after changing them; then translate locales/*/messages.po
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _ -k N_ -k ngettext:1,2 --no-location \
+		--sort-output -o locales/messages.pot .
+	$(VENV)/bin/pybabel update -i locales/messages.pot -d locales -N --no-fuzzy-matching

@@ -1,0 +1,71 @@
+"""A bad setting stops start-up with one clear line, never a traceback."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.settings import SettingsError, load_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize(("name", "value", "expected"), [
+    ("BOT_TIMEZONE", "Mars/Olympus", "IANA time zone"),
+    ("BOT_DEFAULT_LOCALE", "de", "one of: fr, en"),
+    ("REDIS_URL", "localhost:6379", "redis://"),
+    ("ARTIS_URL", "ftp://erp", "http(s) base URL"),
+    ("WEBHOOK_PORT", "99999", "TCP port"),
+    ("TELEGRAM_BOT_TOKEN", "not-a-token", "@BotFather"),
+    ("ARTIS_TIMEOUT", "-3", "greater than 0"),
+])
+def test_bad_value_names_the_variable_and_what_is_expected(
+        monkeypatch: pytest.MonkeyPatch, name: str, value: str, expected: str) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError) as error:
+        load_settings(_env_file=None)
+    message = str(error.value)
+    assert message.startswith(f"configuration error: {name}=")
+    assert expected in message
+    assert len(message.splitlines()) == 1
+
+
+def test_secrets_are_not_echoed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "leaky-secret-value")
+    with pytest.raises(SettingsError) as error:
+        load_settings(_env_file=None)
+    assert "leaky-secret-value" not in str(error.value)
+
+
+def test_defaults_need_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("ARTIS_URL", "REDIS_URL", "TELEGRAM_BOT_TOKEN", "BOT_TIMEZONE"):
+        monkeypatch.delenv(name, raising=False)
+    settings = load_settings(_env_file=None)
+    assert settings.embedded_artis and settings.redis_url is None
+    assert settings.bot_timezone == "Europe/Paris" and settings.bot_default_locale == "fr"
+
+
+def _cli(args: list[str], env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess:
+    base = {k: v for k, v in os.environ.items()
+            if k not in ("ARTIS_URL", "REDIS_URL", "TELEGRAM_BOT_TOKEN")}
+    return subprocess.run([sys.executable, "-m", "bot.cli", *args], cwd=tmp_path,
+                          env={**base, "DATA_DIR": str(tmp_path), **env},
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_cli_stops_with_one_line_and_exit_code_2(tmp_path: Path) -> None:
+    done = _cli(["run"], {"BOT_TIMEZONE": "Nowhere/City"}, tmp_path)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert done.stderr.strip() == ("configuration error: BOT_TIMEZONE='Nowhere/City' is invalid; "
+                                   "expected an IANA time zone such as Europe/Paris")
+
+
+def test_webhook_without_token_is_refused_clearly(tmp_path: Path) -> None:
+    done = _cli(["run", "--webhook"], {}, tmp_path)
+    assert done.returncode == 2
+    assert "TELEGRAM_BOT_TOKEN is required for --webhook" in done.stderr

@@ -1,0 +1,52 @@
+"""The terminal demo, driven end to end as a new user would (a real subprocess)."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _env(tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("ARTIS_URL", "REDIS_URL", "TELEGRAM_BOT_TOKEN")}
+    return {**env, "DATA_DIR": str(tmp_path / "data")}
+
+
+def test_terminal_demo_pairs_and_answers(tmp_path: Path) -> None:
+    demo = subprocess.Popen([sys.executable, "-m", "bot.cli", "demo"], cwd=tmp_path,
+                            env=_env(tmp_path), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    assert demo.stdout is not None and demo.stdin is not None
+    banner = ""
+    while "collez-le" not in banner:
+        line = demo.stdout.readline()
+        assert line, f"demo ended early: {demo.stderr.read() if demo.stderr else ''}"
+        banner += line
+    link = re.search(r"https://t\.me/\S+\?start=\S+", banner)
+    assert link is not None
+    script = [link.group(0), "demo", "/aide", "1", "/lang", "2", "hello", ":quit"]
+    out, err = demo.communicate("\n".join(script) + "\n", timeout=60)
+    assert demo.returncode == 0, err
+    assert "Traceback" not in out + err
+    assert "Bonjour Camille Martin" in out                  # the QR "scan"
+    assert "🗑  (message supprimé du chat)" in out          # password deleted
+    assert "Appairage réussi" in out                        # home
+    assert "[1] 🔄 Recharger la configuration" in out       # a button as a number
+    assert "Configuration rechargée" in out                 # pressing it
+    assert "Done: I will speak English with you." in out    # /lang then 2
+    assert "Sorry, I did not understand." in out
+    assert out.rstrip().endswith("Au revoir !")
+
+
+def test_run_without_token_starts_the_terminal_demo(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "bot.cli", "run"], cwd=tmp_path,
+                          env=_env(tmp_path), input="/aide\n", capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "terminal demo" in done.stdout
+    assert "Ce que je sais faire" in done.stdout
