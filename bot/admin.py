@@ -26,7 +26,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
-from urllib.parse import quote, urlencode
+from urllib.parse import parse_qs, quote, urlencode
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -54,6 +54,7 @@ log = logging.getLogger(__name__)
 
 REALM = "crmbot admin"
 CSRF_HEADER = "x-csrf-token"
+MAX_FORM_BYTES = 4096
 STATE_LABELS = {"not_paired": "non appairé", "paired": "appairé", "locked": "verrouillé"}
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -131,8 +132,8 @@ def build_admin_routes(services: Services) -> list[Route]:
 
     async def pair(request: Request) -> Response:
         login = request.path_params["login"]
-        form = await request.form()
-        unit_code = str(form.get("unit") or "") or None
+        form = await _form(request)
+        unit_code = form.get("unit") or None
         wants_json = "application/json" in request.headers.get("accept", "")
         try:
             invite = await pairing.invite(login)
@@ -154,8 +155,8 @@ def build_admin_routes(services: Services) -> list[Route]:
 
     async def revoke(request: Request) -> Response:
         login = request.path_params["login"]
-        form = await request.form()
-        unit_code = str(form.get("unit") or "")
+        form = await _form(request)
+        unit_code = form.get("unit", "")
         done = await pairing.revoke(login)
         log.info("admin page: pairing of %s %s", login, "revoked" if done else "not found")
         if "application/json" in request.headers.get("accept", ""):
@@ -228,12 +229,24 @@ def _password_ok(request: Request, secret: str) -> bool:
     return bool(sep) and hmac.compare_digest(password.encode(), secret.encode())
 
 
+async def _form(request: Request) -> dict[str, str]:
+    """The fields of a small url-encoded form (our forms only carry ``csrf`` and ``unit``).
+
+    Parsed here rather than with ``request.form()``, which would need python-multipart
+    for nothing; the body is cached by Starlette, so reading it twice is free.
+    """
+    if "application/x-www-form-urlencoded" not in request.headers.get("content-type", ""):
+        return {}
+    body = await request.body()
+    if len(body) > MAX_FORM_BYTES:
+        return {}
+    return {key: values[0] for key, values in parse_qs(body.decode("utf-8", "replace")).items()}
+
+
 async def _csrf_ok(request: Request, expected: str) -> bool:
     given = request.headers.get(CSRF_HEADER)
     if given is None:
-        form = await request.form()  # Starlette caches it: the handler can read it again
-        value = form.get("csrf")
-        given = value if isinstance(value, str) else ""
+        given = (await _form(request)).get("csrf", "")
     return hmac.compare_digest(given.encode(), expected.encode())
 
 
@@ -270,6 +283,7 @@ button { font: inherit; padding: 6px 12px; border-radius: 6px; cursor: pointer;
 button.secondary { background: #fff; color: #9b1c1c; border-color: #9b1c1c; }
 button:focus-visible, a:focus-visible { outline: 3px solid #f2a900; outline-offset: 2px; }
 .qr { display: flex; gap: 20px; align-items: center; flex-wrap: wrap; }
+.qr > div { flex: 1 1 320px; min-width: 0; }
 .qr img { width: 220px; height: 220px; image-rendering: pixelated; border: 1px solid var(--line); }
 .qr .link { font-family: "DejaVu Sans Mono", monospace; word-break: break-all; }
 .notice { background: #e8f1fb; border-left: 4px solid var(--blue); padding: 10px 14px;
