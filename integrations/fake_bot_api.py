@@ -91,7 +91,26 @@ class FakeBotApi:
 
     # -- wiring ---------------------------------------------------------------------
     def transport(self) -> httpx.MockTransport:
+        """In-process: plug under PTB's ``HTTPXRequest`` (``httpx_kwargs``)."""
         return httpx.MockTransport(self._handle)
+
+    def asgi_app(self) -> Callable[..., Any]:
+        """Over real HTTP: serve this fake as a Bot API server (``TELEGRAM_API_URL``)."""
+        from starlette.applications import Starlette
+        from starlette.requests import Request
+        from starlette.responses import Response
+        from starlette.routing import Route
+
+        async def relay(request: Request) -> Response:
+            body = await request.body()
+            inner = httpx.Request(request.method, str(request.url), content=body,
+                                  headers={"content-type": request.headers.get("content-type",
+                                                                               "")})
+            answer = await self._handle(inner)
+            return Response(answer.content, status_code=answer.status_code,
+                            media_type="application/json")
+
+        return Starlette(routes=[Route("/{path:path}", relay, methods=["GET", "POST"])])
 
     async def _handle(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path
