@@ -16,8 +16,8 @@ from telegram.request import HTTPXRequest
 
 import handlers
 from bot.context import BotContext
+from bot.i18n import L10n, pick_locale
 from bot.pipeline import ChatPipeline
-from bot.services.sessions import ChatSession
 from bot.views import common
 
 if TYPE_CHECKING:
@@ -59,10 +59,15 @@ def build_application(
     app = builder.build()
     app.bot_data["services"] = services
 
-    async def tell_busy(update: Update, session: ChatSession) -> None:
-        await app.bot.send_message(session.chat_id, common.busy(session.l10n).text)
+    async def refuse(update: Update, reason: str, telegram_lang: str | None) -> None:
+        t = L10n(pick_locale(None, telegram_lang, settings.bot_default_locale), settings.tz)
+        reply = common.busy(t) if reason == "busy" else common.something_went_wrong(t)
+        if update.callback_query is not None:
+            await update.callback_query.answer()
+        if update.effective_chat is not None:
+            await app.bot.send_message(update.effective_chat.id, reply.text)
 
-    pipeline.on_busy = tell_busy
+    pipeline.on_refused = refuse
     handlers.register(app)
     return app
 

@@ -9,6 +9,7 @@ import signal
 import sys
 from pathlib import Path
 
+from bot.runtime import StartupError
 from bot.settings import Settings, SettingsError, load_settings
 
 log = logging.getLogger("crmbot")
@@ -43,6 +44,9 @@ def main(argv: list[str] | None = None) -> int:
             from bot.admin import serve_admin
 
             return asyncio.run(serve_admin(settings))
+    except StartupError as exc:
+        print(exc, file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
     parser.print_help()

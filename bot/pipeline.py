@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from typing import Any
@@ -44,12 +44,14 @@ class ChatPipeline(BaseUpdateProcessor):
         sessions: SessionRepo,
         *,
         max_concurrent_updates: int = 512,
-        on_busy: Any = None,
+        on_refused: Callable[[Update, str, str | None], Awaitable[None]] | None = None,
     ) -> None:
         super().__init__(max_concurrent_updates)
         self.store = store
         self.sessions = sessions
-        self.on_busy = on_busy  # async callable(update, session) when the chat lock times out
+        # Answers an update we could not process: reason "busy" (the chat's lock did not
+        # come) or "unavailable" (the store failed).
+        self.on_refused = on_refused
         self._chat_queues: dict[int, asyncio.Lock] = {}
         self._waiters: dict[int, int] = {}
 
@@ -58,15 +60,15 @@ class ChatPipeline(BaseUpdateProcessor):
         if chat_id is None or not isinstance(update, Update):
             await coroutine
             return
+        user = update.effective_user
+        user_id = user.id if user else chat_id
+        telegram_lang = user.language_code if user else None
         async with self._in_order(chat_id):
-            if not await self.store.add(f"seen:{update.update_id}", "1", DEDUP_TTL):
-                log.info("duplicate update %s dropped", update.update_id)
-                _discard(coroutine)
-                return
-            user = update.effective_user
-            user_id = user.id if user else chat_id
-            telegram_lang = user.language_code if user else None
             try:
+                if not await self.store.add(f"seen:{update.update_id}", "1", DEDUP_TTL):
+                    log.info("duplicate update %s dropped", update.update_id)
+                    _discard(coroutine)
+                    return
                 async with self.store.lock(
                     f"chat:{chat_id}", timeout=CHAT_LOCK_TIMEOUT, wait=CHAT_LOCK_WAIT
                 ):
@@ -80,9 +82,22 @@ class ChatPipeline(BaseUpdateProcessor):
                 log.warning("chat %s busy for %.0fs; update %s answered as busy",
                             chat_id, CHAT_LOCK_WAIT, update.update_id)
                 _discard(coroutine)
-                if self.on_busy is not None:
-                    await self.on_busy(update, await self.sessions.load(
-                        chat_id, user_id, telegram_lang))
+                await self._refuse(update, "busy", telegram_lang)
+            except Exception:
+                # Handlers' errors never get here (PTB hands them to the error handler):
+                # this is the store failing. The user still gets an answer.
+                log.exception("store unavailable; update %s answered as unavailable",
+                              update.update_id)
+                _discard(coroutine)
+                await self._refuse(update, "unavailable", telegram_lang)
+
+    async def _refuse(self, update: Update, reason: str, telegram_lang: str | None) -> None:
+        if self.on_refused is None:
+            return
+        try:
+            await self.on_refused(update, reason, telegram_lang)
+        except Exception:
+            log.exception("could not tell chat about %s", reason)
 
     @asynccontextmanager
     async def _in_order(self, chat_id: int) -> AsyncIterator[None]:

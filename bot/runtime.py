@@ -8,11 +8,13 @@ client, the services and the Telegram Application; it closes them in reverse.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 
 import httpx
+from telegram.error import InvalidToken, NetworkError
 from telegram.ext import Application
 
 from bot.app import build_application, on_startup
@@ -24,6 +26,10 @@ from bot.storage import Store, open_store
 from integrations.artis.client import ArtisClient
 
 log = logging.getLogger(__name__)
+
+class StartupError(Exception):
+    """Something the bot needs is unreachable at start-up; ``str()`` is one operator line."""
+
 
 DEMO_SERVICE_LOGIN = "bot.service"
 DEMO_SERVICE_PASSWORD = "demo"  # the embedded demo's documented password, not a secret
@@ -66,8 +72,13 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             service_login = service_login or DEMO_SERVICE_LOGIN
             service_password = service_password or DEMO_SERVICE_PASSWORD
             log.info("embedded demo artis.net serving at %s", artis_url)
-        store = await open_store(settings.redis_url, settings.data_dir,
-                                 namespace=settings.store_namespace)
+        try:
+            store = await open_store(settings.redis_url, settings.data_dir,
+                                     namespace=settings.store_namespace)
+        except Exception as exc:
+            where = (f"REDIS_URL={redact_url(settings.redis_url)}" if settings.redis_url
+                     else f"DATA_DIR={settings.data_dir}")
+            raise StartupError(f"startup error: cannot open the store at {where}: {exc}") from None
         stack.push_async_callback(store.close)
         artis = ArtisClient(artis_url, service_login=service_login,
                             service_password=service_password, timeout=settings.artis_timeout)
@@ -96,6 +107,21 @@ async def open_runtime(
                      if settings.telegram_bot_token else DEMO_TOKEN)
         app = build_application(services, token=token, transport=transport,
                                 rate_limit=transport is None if rate_limit is None else rate_limit)
-        async with app:
+        try:
+            await app.initialize()
+        except InvalidToken:
+            raise StartupError("startup error: the Bot API refused TELEGRAM_BOT_TOKEN "
+                               "(check the token given by @BotFather)") from None
+        except NetworkError as exc:
+            raise StartupError(f"startup error: cannot reach the Bot API at TELEGRAM_API_URL="
+                               f"{settings.telegram_api_url}: {exc}") from None
+        try:
             await on_startup(app)
             yield Runtime(services, app)
+        finally:
+            await app.shutdown()
+
+
+def redact_url(url: str) -> str:
+    """A URL without its password, for messages and logs."""
+    return re.sub(r"//([^:/@]*):[^@/]*@", r"//\1:***@", url)

@@ -131,3 +131,21 @@ async def test_artis_down_is_explained(bot: BotHarness, artis) -> None:
     artis.inject_fault(status=503, count=10, path_prefix="/me")
     [text] = await bot.press(user, "help:reload")
     assert "artis.net ne répond pas" in text
+
+
+async def test_store_outage_gets_an_apology_not_silence(bot: BotHarness, backend: str,
+                                                        monkeypatch, caplog) -> None:
+    import sqlite3
+
+    import redis.exceptions
+
+    error = (redis.exceptions.ConnectionError("Connection refused") if backend == "redis"
+             else sqlite3.OperationalError("disk I/O error"))
+
+    async def down(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(bot.services.store, "add", down)
+    [text] = await bot.say(new_user(), "/aide")
+    assert "un problème est survenu" in text
+    assert any("store unavailable" in r.getMessage() for r in caplog.records)

@@ -184,3 +184,29 @@ async def test_reload_configuration_rereads_rights(bot: BotHarness) -> None:
     assert "Recharger la configuration" in str(bot.api.sent(user.id)[-1].params["reply_markup"])
     [text] = await bot.press(user, "help:reload")
     assert "Licences : CRM, PDA" in text
+
+
+def test_every_prerequisite_is_checked_on_the_artis_user() -> None:
+    from bot.services.prerequisites import Missing, missing_prerequisites
+    from integrations.artis.models import OrgUnit, UOGroupType, User
+
+    bare = User(id="u1", login="x.y", last_name="Y", first_name="X", missions=[], licences=[],
+                org_units=[OrgUnit(code="ADV", name="ADV", group_type=UOGroupType.SERVICE)],
+                active=False)
+    assert missing_prerequisites(bare) == [
+        Missing.INACTIVE, Missing.CRM_LICENCE, Missing.SMARTPHONE_LICENCE,
+        Missing.COMMERCIAL_MISSION, Missing.COMMERCE_UNIT]
+
+
+@pytest.mark.parametrize("missing", ["crm_licence", "inactive"])
+def test_each_missing_prerequisite_has_its_own_french_explanation(missing: str) -> None:
+    from bot.i18n import L10n
+    from bot.services.prerequisites import Missing
+    from bot.views.pairing import missing_prerequisites
+    from integrations.artis.models import User
+
+    user = User(id="u1", login="x.y", last_name="Y", first_name="X")
+    text = missing_prerequisites(L10n("fr"), user, [Missing(missing)]).text
+    expected = {"crm_licence": "la licence <b>CRM</b> manque",
+                "inactive": "compte artis.net est inactif"}[missing]
+    assert expected in text
