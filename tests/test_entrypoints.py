@@ -115,3 +115,15 @@ async def test_webhook_mode_registers_checks_the_secret_and_answers(
         assert len(api.texts(user.id)) == 1 and "Ce que je sais faire" in api.texts(user.id)[0]
     finally:
         await _stop(process)
+
+
+async def test_a_refused_token_stops_start_up_with_one_line(tmp_path: Path, bot_api,
+                                                            artis) -> None:
+    _, url = bot_api  # the fake server answers 401 for any other token, as Telegram does
+    process = await _start(tmp_path, url, artis, TELEGRAM_BOT_TOKEN="999:WRONG-token-abcdefghijkl")
+    _, err = await asyncio.wait_for(process.communicate(), timeout=30)
+    assert process.returncode == 1
+    assert "Traceback" not in err.decode()
+    assert err.decode().strip().splitlines()[-1] == (
+        "startup error: the Bot API refused TELEGRAM_BOT_TOKEN (check the token given by "
+        "@BotFather)")

@@ -69,3 +69,12 @@ def test_webhook_without_token_is_refused_clearly(tmp_path: Path) -> None:
     done = _cli(["run", "--webhook"], {}, tmp_path)
     assert done.returncode == 2
     assert "TELEGRAM_BOT_TOKEN is required for --webhook" in done.stderr
+
+
+def test_unreachable_redis_stops_start_up_with_one_line(tmp_path: Path) -> None:
+    done = _cli(["demo"], {"REDIS_URL": "redis://user:hunter2@127.0.0.1:1/0"}, tmp_path)
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    [line] = done.stderr.strip().splitlines()
+    assert line.startswith("startup error: cannot open the store at "
+                           "REDIS_URL=redis://user:***@127.0.0.1:1/0")
