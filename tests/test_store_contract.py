@@ -36,6 +36,15 @@ async def test_get_set_overwrite(store: Store) -> None:
     assert await store.ttl("a") is None
 
 
+async def test_get_many_keeps_the_order_and_skips_expired(store: Store) -> None:
+    await store.set("m1", "un")
+    await store.set("m3", "trois")
+    await store.set("gone", "x", ttl=0.1)
+    await asyncio.sleep(0.2)
+    assert await store.get_many("m3", "absent", "m1", "gone") == ["trois", None, "un", None]
+    assert await store.get_many() == []
+
+
 async def test_ttl_expiry(store: Store) -> None:
     await store.set("short", "v", ttl=0.2)
     await store.set("long", "v", ttl=60)

@@ -8,7 +8,6 @@ steps (the aiogram FSM model, not PTB's in-process ConversationHandler).
 
 from __future__ import annotations
 
-import asyncio
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -73,11 +72,8 @@ class SessionRepo:
         self.tz = tz
 
     async def load(self, chat_id: int, user_id: int, telegram_lang: str | None) -> ChatSession:
-        flow_raw, lang, link_raw = await asyncio.gather(
-            self.store.get(f"flow:{chat_id}"),
-            self.store.get(f"lang:{user_id}"),
-            self.store.get(f"link:{user_id}"),
-        )
+        flow_raw, lang, link_raw = await self.store.get_many(
+            f"flow:{chat_id}", f"lang:{user_id}", f"link:{user_id}")
         return ChatSession(
             chat_id=chat_id,
             user_id=user_id,
@@ -107,9 +103,13 @@ class SessionRepo:
         await self.store.set(f"lang:{session.user_id}", lang, PREFS_TTL)
 
     async def save_link(self, session: ChatSession, link: ArtisLink) -> None:
-        session.link = link
+        previous, session.link = session.link, link
         await self.store.set(f"link:{session.user_id}", link.model_dump_json())
-        await self.store.set(f"linked-login:{link.login}", str(session.user_id))
+        if previous is None or previous.login != link.login:
+            # The reverse index (artis login -> Telegram user) changes only on (re)pairing.
+            await self.store.set(f"linked-login:{link.login}", str(session.user_id))
+            if previous is not None:
+                await self.store.delete(f"linked-login:{previous.login}")
 
     async def drop_link(self, session: ChatSession) -> None:
         if session.link is not None:

@@ -40,6 +40,10 @@ class Store(ABC):
         """The value, or None if absent or expired."""
 
     @abstractmethod
+    async def get_many(self, *keys: str) -> list[str | None]:
+        """Values of several keys in one round trip (MGET), in the order asked."""
+
+    @abstractmethod
     async def set(self, key: str, value: str, ttl: float | None = None) -> None:
         """Write (overwrite) a value; ``ttl`` in seconds, None = forever."""
 

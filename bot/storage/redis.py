@@ -133,6 +133,12 @@ class RedisStore(Store):
         v = await self.client.get(self._k(key))
         return None if v is None else _str(v)
 
+    async def get_many(self, *keys: str) -> list[str | None]:
+        if not keys:
+            return []
+        values = await self.client.mget([self._k(key) for key in keys])
+        return [None if v is None else _str(v) for v in values]
+
     async def set(self, key: str, value: str, ttl: float | None = None) -> None:
         await self.client.set(self._k(key), value, px=None if ttl is None else _px(ttl))
 

@@ -207,6 +207,17 @@ class SQLiteStore(Store):
         rows = await self._rows(_SQL_GET, {"ns": self.namespace, "key": key, "now": time.time()})
         return rows[0][0] if rows else None
 
+    async def get_many(self, *keys: str) -> list[str | None]:
+        if not keys:
+            return []
+        marks = ", ".join(f":k{i}" for i in range(len(keys)))
+        params: dict[str, object] = {"ns": self.namespace, "now": time.time(),
+                                     **{f"k{i}": key for i, key in enumerate(keys)}}
+        rows = await self._rows(
+            f"SELECT key, value FROM kv WHERE ns = :ns AND key IN ({marks}) AND {_LIVE}", params)
+        found = {row[0]: row[1] for row in rows}
+        return [found.get(key) for key in keys]
+
     async def set(self, key: str, value: str, ttl: float | None = None) -> None:
         now = time.time()
         exp = _expiry(ttl, now)
