@@ -9,6 +9,7 @@ import signal
 import sys
 from pathlib import Path
 
+from bot.logs import configure_logging
 from bot.runtime import StartupError
 from bot.settings import Settings, SettingsError, load_settings
 
@@ -23,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(exc, file=sys.stderr)
         return 2
-    _configure_logging(settings, quiet=args.command in (None, "demo", "pair") or (
+    configure_logging(settings.log_level, quiet=args.command in (None, "demo", "pair") or (
         args.command == "run" and not args.webhook and settings.telegram_bot_token is None))
     command = args.command or "run"
     try:
@@ -75,16 +76,6 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("admin", help="serve only the admin page (/admin) on WEBHOOK_LISTEN:"
                                  "WEBHOOK_PORT, for polling deployments (needs ADMIN_SECRET)")
     return parser
-
-
-def _configure_logging(settings: Settings, *, quiet: bool) -> None:
-    logging.basicConfig(
-        level=logging.WARNING if quiet else getattr(logging, settings.log_level),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    # httpx logs full URLs, which contain the bot token: keep it quiet.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("httpcore").setLevel(logging.WARNING)
 
 
 def _terminal(settings: Settings) -> int:

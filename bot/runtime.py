@@ -19,6 +19,7 @@ from telegram.ext import Application
 
 from bot.app import build_application, on_startup
 from bot.commands import CommandMenu
+from bot.logs import keep_secrets_out_of_logs
 from bot.services.pairing import PairingService
 from bot.services.sessions import SessionRepo
 from bot.settings import Settings
@@ -101,6 +102,7 @@ async def open_runtime(
     rate_limit: bool | None = None,
 ) -> AsyncIterator[Runtime]:
     """Services plus an initialized (not yet started) Telegram Application."""
+    keep_secrets_out_of_logs()
     async with open_services(settings) as services:
         if token is None:
             token = (settings.telegram_bot_token.get_secret_value()

@@ -210,3 +210,30 @@ def test_each_missing_prerequisite_has_its_own_french_explanation(missing: str) 
     expected = {"crm_licence": "la licence <b>CRM</b> manque",
                 "inactive": "compte artis.net est inactif"}[missing]
     assert expected in text
+
+
+async def test_a_password_never_reaches_the_logs_even_at_debug_level(
+        bot: BotHarness, caplog: pytest.LogCaptureFixture) -> None:
+    """Through real long polling, where PTB logs whole updates at DEBUG level."""
+    caplog.set_level(logging.DEBUG)
+    app, api = bot.runtime.application, bot.api
+    user = new_user()
+    invite = await bot.services.pairing.invite("demo.commercial")
+    secret = "Tr0ub4dor-and-3-horses"
+    await app.start()
+    await app.updater.start_polling(poll_interval=0, timeout=1)
+    try:
+        api.push_update(api.text_update(user, f"/start {invite.token}"))
+        api.push_update(api.text_update(user, secret))
+        for _ in range(200):
+            if any("Mot de passe erroné" in text for text in api.texts(user.id)):
+                break
+            await asyncio.sleep(0.02)
+    finally:
+        await app.updater.stop()
+        await app.stop()
+    assert any("Mot de passe erroné" in text for text in api.texts(user.id))
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "getUpdates" in logged or "Application started" in logged, "DEBUG logging was off"
+    assert secret not in logged
+    assert secret not in await _all_store_text(bot)
