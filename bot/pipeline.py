@@ -70,7 +70,7 @@ class ChatPipeline(BaseUpdateProcessor):
                     _discard(coroutine)
                     return
                 async with self.store.lock(
-                    f"chat:{chat_id}", timeout=CHAT_LOCK_TIMEOUT, wait=CHAT_LOCK_WAIT
+                    chat_lock(chat_id), timeout=CHAT_LOCK_TIMEOUT, wait=CHAT_LOCK_WAIT
                 ):
                     session = await self.sessions.load(chat_id, user_id, telegram_lang)
                     token = CURRENT_SESSION.set(session)
@@ -117,6 +117,11 @@ class ChatPipeline(BaseUpdateProcessor):
 
     async def shutdown(self) -> None:
         """Nothing to tear down: the store is closed by the runtime."""
+
+
+def chat_lock(chat_id: int) -> str:
+    """The store lock serializing one chat's work across processes (updates, SSO callback)."""
+    return f"chat:{chat_id}"
 
 
 def _chat_id(update: object) -> int | None:

@@ -27,6 +27,7 @@ _EXPECTED = {
     "WEBHOOK_SECRET": "1 to 256 characters among A-Z a-z 0-9 _ -",
     "TELEGRAM_BOT_TOKEN": "a token from @BotFather, like 123456:ABC-DEF...",
     "LOG_LEVEL": "one of DEBUG, INFO, WARNING, ERROR",
+    "SSO_URL": "the http(s) URL of the SSO sign-in page, e.g. https://sso.example.fr/authorize",
 }
 
 
@@ -67,7 +68,7 @@ class Settings(BaseSettings):
     pairing_token_ttl: int = Field(default=900, ge=60, le=7 * 86400)
     session_idle_lock: int = Field(default=8 * 3600, ge=60)
     admin_secret: SecretStr | None = None
-    sso_url: str | None = None
+    sso_url: str | None = None  # SSO sign-in page; embedded demo: its identity provider
     support_contact: str | None = None
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

@@ -1,4 +1,5 @@
-"""The bot's web server (ASGI, Starlette): Telegram webhook, health check, admin page.
+"""The bot's web server (ASGI, Starlette): Telegram webhook, health check, admin page,
+and the SSO callback (``GET /sso/callback``, see ``bot/sso.py``).
 
 ``POST <WEBHOOK_PATH>`` accepts an update only with the right
 ``X-Telegram-Bot-Api-Secret-Token`` header, queues it and answers 200 at once
@@ -18,6 +19,7 @@ from starlette.routing import Route
 from telegram import Update
 
 from bot.runtime import Runtime
+from bot.sso import build_sso_routes
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +51,7 @@ def build_web_app(runtime: Runtime, *, webhook_path: str, secret: str | None) ->
     routes = [
         Route(webhook_path, webhook, methods=["POST"]),
         Route("/healthz", healthz, methods=["GET"]),
+        *build_sso_routes(runtime),
     ]
     if runtime.services.settings.admin_secret:  # the admin page is off without ADMIN_SECRET
         from bot.admin import build_admin_routes

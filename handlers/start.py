@@ -5,6 +5,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import CommandHandler
 
+from bot import sso
 from bot.context import BotContext
 from bot.views import common, pairing
 from handlers.reply import answer
@@ -19,9 +20,8 @@ async def start(update: Update, context: BotContext) -> None:
             return
         await services.sessions.goto(session, "login.password", login=ticket.login,
                                      display_name=ticket.display_name)
-        await answer(update, pairing.ask_password(
-            context.l10n, ticket.display_name,
-            services.settings.sso_url if ticket.sso else None))
+        sso_url = await sso.sign_in_url(services, session, ticket.login) if ticket.sso else None
+        await answer(update, pairing.ask_password(context.l10n, ticket.display_name, sso_url))
         return
     if session.link is not None:
         await answer(update, pairing.already_paired(context.l10n, session.link.display_name))

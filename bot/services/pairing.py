@@ -5,6 +5,11 @@ fit Telegram's 64-character ``/start`` payload, are single-use (atomic GETDEL),
 expire (15 min by default) and only their SHA-256 is stored. Passwords go
 straight to artis.net and are never stored or logged. Five wrong passwords in a
 row lock the account's pairing for 15 minutes.
+
+Single sign-on (``bot/sso.py`` drives it): ``begin_sso`` issues a one-time ``state``
+(192 bits, only its SHA-256 stored, 10 minutes) bound to the chat, the Telegram user and
+the expected artis.net login; ``log_in_with_sso`` exchanges the identity provider's ticket
+and then goes on exactly like a right password (``_accept``).
 """
 
 from __future__ import annotations
@@ -15,20 +20,28 @@ import json
 import logging
 import secrets
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 from bot.services.prerequisites import Missing, missing_prerequisites
 from bot.services.sessions import ArtisLink, ChatSession, SessionRepo
 from bot.storage import Store
 from integrations.artis.client import ArtisClient
-from integrations.artis.errors import InvalidCredentials, NotFound, SessionExpired
-from integrations.artis.models import User
+from integrations.artis.errors import (
+    AccountLocked,
+    InvalidCredentials,
+    InvalidData,
+    NotFound,
+    SessionExpired,
+)
+from integrations.artis.models import LoginResult, User
 
 log = logging.getLogger(__name__)
 
 TOKEN_BYTES = 24  # 192 bits -> 32 base64url characters
 MAX_FAILURES = 5
 LOCKOUT_SECONDS = 15 * 60
+SSO_STATE_BYTES = 24  # 192 bits, like pairing tokens
+SSO_STATE_TTL = 10 * 60
 
 
 def token_hash(token: str) -> str:
@@ -86,6 +99,16 @@ class PrerequisitesMissing:
 LoginOutcome = LoggedIn | WrongPassword | LockedOut | PrerequisitesMissing
 
 
+@dataclass(frozen=True)
+class SsoState:
+    """What an SSO ``state`` is bound to: the chat that asked, and who must sign in."""
+
+    chat_id: int
+    user_id: int
+    login: str
+    lang: str
+
+
 class PairingService:
     def __init__(self, store: Store, artis: ArtisClient, sessions: SessionRepo, *,
                  bot_username: str, token_ttl: int, idle_lock: int) -> None:
@@ -130,18 +153,62 @@ class PairingService:
             result = await self.artis.login(login, password)
         except InvalidCredentials:
             return await self._count_failure(login)
-        await self.store.delete(f"pairing-failures:{login}")
+        return await self._accept(session, result)
+
+    async def _accept(self, session: ChatSession, result: LoginResult
+                      ) -> LoggedIn | PrerequisitesMissing:
+        """artis.net said yes (password or SSO): check the prerequisites, then link."""
         user = result.user
+        await self.store.delete(f"pairing-failures:{user.login}")
         if missing := missing_prerequisites(user):
             await self._quiet_logout(result.token)
             return PrerequisitesMissing(user, missing)
         previous = session.link
         link = ArtisLink(login=user.login, display_name=user.display_name,
                          artis_token=result.token, is_manager=bool(user.heads_org_units),
-                         pin_hash=previous.pin_hash if previous and previous.login == login
+                         pin_hash=previous.pin_hash if previous and previous.login == user.login
                          else None)
         await self.sessions.save_link(session, link)
         return LoggedIn(link, user)
+
+    # -- single sign-on (assumed protocol, see integrations/artis/openapi.yaml) -----------
+    async def begin_sso(self, session: ChatSession, login: str) -> str:
+        """A one-time ``state`` for the SSO sign-in page, bound to this chat and ``login``."""
+        state = secrets.token_urlsafe(SSO_STATE_BYTES)
+        bound = SsoState(chat_id=session.chat_id, user_id=session.user_id, login=login,
+                         lang=session.lang)
+        await self.store.set(f"sso-state:{token_hash(state)}", json.dumps(asdict(bound)),
+                             SSO_STATE_TTL)
+        return state
+
+    async def take_sso_state(self, state: str) -> SsoState | None:
+        """Consume a state. None for unknown, expired or already used — deliberately alike."""
+        if not state or len(state) > 64:
+            return None
+        raw = await self.store.pop(f"sso-state:{token_hash(state)}")
+        return SsoState(**json.loads(raw)) if raw else None
+
+    async def log_in_with_sso(self, session: ChatSession, expected_login: str, ticket: str
+                              ) -> LoggedIn | PrerequisitesMissing | None:
+        """Exchange the identity provider's ticket, then go on as after a right password.
+
+        None when artis.net refuses the ticket (unknown, expired, used, locked account) or
+        when it names another user than the one the state was issued for.
+        ``ArtisUnavailable`` passes through.
+        """
+        if not ticket or len(ticket) > 512:
+            return None
+        try:
+            result = await self.artis.sso_exchange(ticket)
+        except (InvalidCredentials, AccountLocked, InvalidData) as exc:
+            log.info("SSO ticket refused by artis.net (%s)", exc.code or exc.status_code)
+            return None
+        if result.user.login != expected_login:
+            log.warning("SSO sign-in as %s refused: the pairing link was for %s",
+                        result.user.login, expected_login)
+            await self._quiet_logout(result.token)
+            return None
+        return await self._accept(session, result)
 
     async def _count_failure(self, login: str) -> WrongPassword | LockedOut:
         failures = await self.store.incr(f"pairing-failures:{login}", LOCKOUT_SECONDS)
@@ -270,4 +337,4 @@ def verify_pin(pin: str, stored: str) -> bool:
 
 
 __all__ = ["Invite", "LockedOut", "LoggedIn", "LoginOutcome", "NotFound", "PairingService",
-           "PrerequisitesMissing", "Ticket", "WrongPassword"]
+           "PrerequisitesMissing", "SsoState", "Ticket", "WrongPassword"]

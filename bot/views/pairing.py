@@ -5,6 +5,7 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton
 
 from bot.i18n import L10n
+from bot.services.pairing import SSO_STATE_TTL
 from bot.services.prerequisites import Missing
 from bot.views import Reply, esc, keyboard
 from integrations.artis.models import UOGroupType, User
@@ -20,7 +21,12 @@ def ask_password(t: L10n, display_name: str, sso_url: str | None = None) -> Repl
                "password. /cancel to stop.", name=esc(display_name))
     markup = None
     if sso_url:
-        text += "\n\n" + t._("Your company uses single sign-on: you can also sign in with it.")
+        minutes = SSO_STATE_TTL // 60
+        text += "\n\n" + t.ngettext(
+            "Your company uses single sign-on: you can also sign in with the button below "
+            "(it works once, for {n} minute).",
+            "Your company uses single sign-on: you can also sign in with the button below "
+            "(it works once, for {n} minutes).", minutes)
         markup = keyboard([InlineKeyboardButton(t._("Sign in with SSO"), url=sso_url)])
     return Reply(text, markup)
 

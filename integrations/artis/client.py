@@ -52,6 +52,8 @@ ModelT = TypeVar("ModelT", bound=BaseModel)
 _MAX_BACKOFF = 5.0
 _ACTIONS = TypeAdapter(list[Action])
 _ORG_UNITS = TypeAdapter(list[OrgUnit])
+# A 401 on these means "wrong credentials", not "session expired".
+_CREDENTIAL_PATHS = ("auth/login", "auth/sso/exchange")
 
 
 class ArtisClient:
@@ -81,6 +83,11 @@ class ArtisClient:
             headers={"Accept": "application/json", "User-Agent": "artis-crm-assistant"},
         )
 
+    @property
+    def base_url(self) -> str:
+        """The API base URL, without its trailing slash."""
+        return str(self._http.base_url).rstrip("/")
+
     async def __aenter__(self) -> Self:
         return self
 
@@ -102,6 +109,17 @@ class ArtisClient:
         """Open a session for a rep; the password is used once and never stored."""
         response = await self._request(
             "POST", "auth/login", json={"login": login, "password": password}, retry_safe=True
+        )
+        return _parse(LoginResult, response)
+
+    async def sso_exchange(self, ticket: str) -> LoginResult:
+        """Open a session with a one-time SSO ticket (assumed protocol, see openapi.yaml).
+
+        Not retried once sent: the ticket works once, so a lost answer cannot be replayed.
+        An unknown, expired or used ticket raises ``InvalidCredentials``.
+        """
+        response = await self._request(
+            "POST", "auth/sso/exchange", json={"ticket": ticket}, retry_safe=False
         )
         return _parse(LoginResult, response)
 
@@ -317,7 +335,7 @@ def _error_for(response: httpx.Response, path: str) -> ArtisError:
     code = str(body.get("error") or "")
     message = str(body.get("message") or code or f"HTTP {status}")
     if status == 401:
-        if path == "auth/login":
+        if path in _CREDENTIAL_PATHS:
             return InvalidCredentials(message, status_code=status, code=code)
         return SessionExpired(message, status_code=status, code=code)
     if status == 409:

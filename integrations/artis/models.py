@@ -359,6 +359,12 @@ class LoginRequest(ArtisModel):
     password: str
 
 
+class SsoExchangeRequest(ArtisModel):
+    """A one-time SSO ticket for POST /auth/sso/exchange (assumed protocol, see openapi.yaml)."""
+
+    ticket: str = Field(min_length=1, max_length=512)
+
+
 class LoginResult(ArtisModel):
     """A user session: the bot keeps the token, never the password."""
 

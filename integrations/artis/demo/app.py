@@ -19,6 +19,7 @@ from starlette.routing import BaseRoute, Mount, Route
 
 from integrations.artis.demo.access import Caller
 from integrations.artis.demo.faults import FaultBoard, FaultMiddleware, FaultRule, RequestLog
+from integrations.artis.demo.idp import DemoIdentityProvider
 from integrations.artis.demo.service import ApiError, DemoService
 from integrations.artis.models import (
     ActionStatus,
@@ -26,6 +27,7 @@ from integrations.artis.models import (
     ContactPatch,
     LoginRequest,
     ReportIn,
+    SsoExchangeRequest,
 )
 
 API_PREFIX = "/api/v1"
@@ -88,6 +90,11 @@ class DemoApi:
         credentials = await _body(request, LoginRequest)
         await self._call(self.service.ensure_current)
         return _model_response(await self._call(self.service.login, credentials))
+
+    async def sso_exchange(self, request: Request) -> Response:
+        ticket = await _body(request, SsoExchangeRequest)
+        await self._call(self.service.ensure_current)
+        return _model_response(await self._call(self.service.sso_exchange, ticket))
 
     async def logout(self, request: Request) -> Response:
         await self._caller(request)
@@ -184,6 +191,7 @@ class DemoApi:
         """The contract's routes, relative to API_PREFIX."""
         return [
             Route("/auth/login", self.login, methods=["POST"]),
+            Route("/auth/sso/exchange", self.sso_exchange, methods=["POST"]),
             Route("/auth/logout", self.logout, methods=["POST"]),
             Route("/me", self.me, methods=["GET"]),
             Route("/users/{login}", self.user, methods=["GET"]),
@@ -300,7 +308,11 @@ def create_app(
             )
         )
     return Starlette(
-        routes=[Route("/healthz", _healthz, methods=["GET"]), Mount(API_PREFIX, routes=api_routes)],
+        routes=[
+            Route("/healthz", _healthz, methods=["GET"]),
+            *DemoIdentityProvider(service).routes(),
+            Mount(API_PREFIX, routes=api_routes),
+        ],
         middleware=middleware,
         exception_handlers={
             ApiError: _api_error,

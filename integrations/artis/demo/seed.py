@@ -148,6 +148,7 @@ class _SeedBuilder:
                 mobile_phone=_phone("+33 6 39 98", 1000 + number * 17) if person.missions else None,
                 missions=list(person.missions),
                 licences=list(person.licences),
+                sso=person.sso,
             )
             self.seed.users.append(
                 UserRow(user, hash_password(data.DEMO_PASSWORD, salt=f"s{number}"), person.locked)

@@ -13,6 +13,9 @@ from dataclasses import dataclass
 from integrations.artis.models import LicenceType, Mission, RelationType, UOGroupType
 
 DEMO_PASSWORD = "demo"
+# Bump when the seeded people or units change: a demo database of an older version reseeds at
+# start-up instead of waiting for the next day. 2: `demo.sso`.
+SEED_VERSION = "2"
 INTERNAL_ORG = "ARTIS Démo Bureautique"
 USER_EMAIL_DOMAIN = "artis-demo-bureautique.example"
 
@@ -31,6 +34,7 @@ class DemoLogins:
     NO_UO = "demo.nouo"
     NO_MISSION = "demo.nomission"
     LOCKED = "demo.locked"
+    SSO = "demo.sso"  # signs in through the demo identity provider (SSO)
     SERVICE = "bot.service"
 
 
@@ -46,6 +50,7 @@ class PersonSeed:
     missions: tuple[Mission, ...]
     licences: tuple[LicenceType, ...]
     locked: bool = False
+    sso: bool = False
 
 
 @dataclass(frozen=True)
@@ -148,6 +153,11 @@ PEOPLE: tuple[PersonSeed, ...] = (
         (),
         (LicenceType.WS_REST, LicenceType.CRM),
     ),
+    # Last, so the ids (COL-0001...) of the accounts above stay as they were.
+    PersonSeed(
+        DemoLogins.SSO, "M.", "Mathieu", "Lambert", "Commercial terrain", _SALES, _CRM_APP,
+        sso=True,
+    ),
 )
 
 UNITS: tuple[UnitSeed, ...] = (
@@ -165,6 +175,7 @@ UNITS: tuple[UnitSeed, ...] = (
             DemoLogins.NO_LICENCE,
             DemoLogins.NO_MISSION,
             DemoLogins.LOCKED,
+            DemoLogins.SSO,
         ),
     ),
     UnitSeed(

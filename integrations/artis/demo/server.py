@@ -21,6 +21,7 @@ import uvicorn
 
 from integrations.artis.demo.app import API_PREFIX, create_app
 from integrations.artis.demo.faults import FaultBoard, FaultRule, RequestLog
+from integrations.artis.demo.idp import SSO_AUTHORIZE_PATH, idp_url
 from integrations.artis.demo.seed import paris_today
 from integrations.artis.demo.service import DemoService
 from integrations.artis.demo.store import DemoStore
@@ -103,6 +104,11 @@ class DemoArtisServer:
         if self._bound_port is None:
             raise RuntimeError("the demo server is not started")
         return f"http://{self.host}:{self._bound_port}{API_PREFIX}"
+
+    @property
+    def sso_url(self) -> str:
+        """The demo identity provider's sign-in page (SSO_URL), e.g. …/sso/authorize."""
+        return idp_url(self.url)
 
     @property
     def store(self) -> DemoStore:
@@ -205,6 +211,7 @@ def serve_forever(host: str, port: int, db_path: Path | None) -> None:
         sock = _listening_socket(host, port)
         bound = sock.getsockname()[1]
         print(f"demo artis.net: http://{host}:{bound}{API_PREFIX} (all passwords: demo)")
+        print(f"demo SSO sign-in page (SSO_URL): http://{host}:{bound}{SSO_AUTHORIZE_PATH}")
         try:
             uvicorn.Server(uvicorn.Config(create_app(service), log_level="info")).run([sock])
         finally:

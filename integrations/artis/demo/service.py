@@ -39,10 +39,12 @@ from integrations.artis.models import (
     Report,
     ReportIn,
     Site,
+    SsoExchangeRequest,
     User,
 )
 
 SESSION_TTL = timedelta(hours=12)
+SSO_TICKET_TTL = timedelta(seconds=60)
 MAX_PLANNING_RANGE = timedelta(days=93)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -97,15 +99,39 @@ class DemoService:
 
     def login(self, request: LoginRequest) -> LoginResult:
         """Check credentials and open a session."""
-        credentials = self.store.user_credentials(request.login)
-        if credentials is None or not verify_password(request.password, credentials[0]):
+        return self._open_session(self._checked_user(request.login, request.password))
+
+    def sso_authorize(self, login: str, password: str) -> str:
+        """The demo identity provider: check the credentials, return a one-time ticket."""
+        user = self._checked_user(login, password)
+        return self.store.create_sso_ticket(user.login, SSO_TICKET_TTL)
+
+    def sso_exchange(self, request: SsoExchangeRequest) -> LoginResult:
+        """Consume an SSO ticket (once) and open a session for the user who signed in."""
+        login = self.store.pop_sso_ticket(request.ticket)
+        if login is None:
+            raise ApiError(401, "invalid_ticket", "unknown, expired or already used SSO ticket")
+        credentials = self.store.user_credentials(login)
+        if credentials is not None and credentials[1]:
+            raise ApiError(423, "account_locked", "this account is locked")
+        user = self.store.user(login)
+        if user is None or not user.active:
+            raise ApiError(401, "invalid_ticket", "unknown, expired or already used SSO ticket")
+        return self._open_session(user)
+
+    def _checked_user(self, login: str, password: str) -> User:
+        credentials = self.store.user_credentials(login)
+        if credentials is None or not verify_password(password, credentials[0]):
             raise ApiError(401, "invalid_credentials", "invalid login or password")
         if credentials[1]:
             raise ApiError(423, "account_locked", "this account is locked")
-        user = self.store.user(request.login)
+        user = self.store.user(login)
         if user is None or not user.active:
             raise ApiError(401, "invalid_credentials", "invalid login or password")
-        token, expires = self.store.create_session(request.login, SESSION_TTL)
+        return user
+
+    def _open_session(self, user: User) -> LoginResult:
+        token, expires = self.store.create_session(user.login, SESSION_TTL)
         return LoginResult(token=token, expires_at=expires.astimezone(PARIS), user=user)
 
     def logout(self, token: str) -> None:

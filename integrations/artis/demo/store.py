@@ -7,6 +7,7 @@ runs them in a thread pool so the server's event loop never waits on the disk.
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import sqlite3
 import threading
@@ -19,6 +20,7 @@ from typing import TypeVar
 from pydantic import BaseModel
 
 from integrations.artis.demo.seed import AttachmentRow, SeedData, UserRow
+from integrations.artis.demo.seed_data import SEED_VERSION
 from integrations.artis.models import (
     Action,
     ActionStatus,
@@ -55,13 +57,16 @@ CREATE TABLE IF NOT EXISTS attachments (
 CREATE TABLE IF NOT EXISTS sessions (
     token TEXT PRIMARY KEY, login TEXT NOT NULL, expires_at_utc TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS sso_tickets (
+    ticket_hash TEXT PRIMARY KEY, login TEXT NOT NULL, expires_at_utc TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS idempotency (
     key TEXT PRIMARY KEY, login TEXT NOT NULL, action_id TEXT NOT NULL, response TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
 
-# Sessions survive a daily reseed (logins are stable); everything else is rebuilt.
+# Sessions and SSO tickets survive a daily reseed (logins are stable); the rest is rebuilt.
 _SEEDED_TABLES = (
     "users",
     "org_units",
@@ -73,6 +78,10 @@ _SEEDED_TABLES = (
     "idempotency",
     "counters",
 )
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def utc_key(moment: datetime) -> str:
@@ -113,10 +122,14 @@ class DemoStore:
     # -- seeding ------------------------------------------------------------
 
     def seeded_on(self) -> date | None:
-        """Day of the last seed, or None for an empty database."""
+        """Day of the last seed, or None for an empty database or an older SEED_VERSION."""
         with self._lock:
-            row = self._db.execute("SELECT value FROM meta WHERE key = 'seeded_on'").fetchone()
-        return date.fromisoformat(row[0]) if row else None
+            meta = dict(self._db.execute(
+                "SELECT key, value FROM meta WHERE key IN ('seeded_on', 'seed_version')"
+            ).fetchall())
+        if "seeded_on" not in meta or meta.get("seed_version", "1") != SEED_VERSION:
+            return None
+        return date.fromisoformat(meta["seeded_on"])
 
     def reseed(self, seed: SeedData) -> None:
         """Replace all business data with `seed`."""
@@ -139,6 +152,9 @@ class DemoStore:
                 self._insert_attachment(attachment)
             self._db.execute(
                 "INSERT OR REPLACE INTO meta VALUES ('seeded_on', ?)", (seed.day.isoformat(),)
+            )
+            self._db.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('seed_version', ?)", (SEED_VERSION,)
             )
 
     def _insert_user(self, row: UserRow) -> None:
@@ -232,6 +248,31 @@ class DemoStore:
         """Log a session out."""
         with self._lock:
             self._db.execute("DELETE FROM sessions WHERE token = ?", (token,))
+
+    def create_sso_ticket(self, login: str, ttl: timedelta) -> str:
+        """A one-time SSO ticket for `login`; only its SHA-256 is stored."""
+        ticket = secrets.token_urlsafe(32)
+        expires = datetime.now(UTC) + ttl
+        with self._lock:
+            self._db.execute(
+                "DELETE FROM sso_tickets WHERE expires_at_utc <= ?", (utc_key(datetime.now(UTC)),)
+            )
+            self._db.execute(
+                "INSERT INTO sso_tickets VALUES (?, ?, ?)",
+                (_sha256(ticket), login, utc_key(expires)),
+            )
+        return ticket
+
+    def pop_sso_ticket(self, ticket: str) -> str | None:
+        """Consume a ticket: the login it was issued for, or None if unknown, used or expired."""
+        with self._lock:
+            row = self._db.execute(
+                "DELETE FROM sso_tickets WHERE ticket_hash = ? RETURNING login, expires_at_utc",
+                (_sha256(ticket),),
+            ).fetchone()
+        if row is None or row[1] <= utc_key(datetime.now(UTC)):
+            return None
+        return str(row[0])
 
     def delete_all_sessions(self) -> None:
         """Invalidate every session (fault injection)."""
