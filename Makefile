@@ -27,5 +27,5 @@ bench: setup
 
 catalogs: setup      ## re-extract texts after changing them; then translate locales/*/messages.po
 	$(VENV)/bin/pybabel extract -F babel.cfg -k _ -k N_ -k ngettext:1,2 --no-location \
-		--sort-output -o locales/messages.pot .
-	$(VENV)/bin/pybabel update -i locales/messages.pot -d locales -N --no-fuzzy-matching
+		--sort-output -w 100 -o locales/messages.pot .
+	$(VENV)/bin/pybabel update -i locales/messages.pot -d locales -N --no-fuzzy-matching -w 100

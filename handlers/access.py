@@ -1,5 +1,6 @@
 """The access rule, in one place, before any handler (PTB group -1).
 
+- the bot works in private chats only: in a group it says so and does nothing;
 - a message longer than Telegram allows gets a polite refusal;
 - an unpaired Telegram user may only greet, get help, pick a language and
   pair — anything else gets "how to pair";
@@ -14,6 +15,7 @@ import time
 from typing import Any
 
 from telegram import Update
+from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop, ExtBot, TypeHandler
 
 from bot.context import BotContext
@@ -48,6 +50,13 @@ def is_public(update: Update, step: str | None) -> bool:
 
 async def guard(update: Update, context: BotContext) -> None:
     session, services, t = context.session, context.services, context.l10n
+    chat = update.effective_chat
+    if chat is not None and chat.type != ChatType.PRIVATE:
+        # Passwords and a rep's data must never be typed or shown where others read.
+        if update.callback_query is not None:
+            await update.callback_query.answer()
+        await answer(update, common.private_chat_only(t, context.bot.username))
+        raise ApplicationHandlerStop
     message = update.effective_message
     if message is not None and message.text and len(message.text) > MAX_TEXT:
         await answer(update, common.too_long(t, MAX_TEXT))

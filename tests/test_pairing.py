@@ -237,3 +237,26 @@ async def test_a_password_never_reaches_the_logs_even_at_debug_level(
     assert "getUpdates" in logged or "Application started" in logged, "DEBUG logging was off"
     assert secret not in logged
     assert secret not in await _all_store_text(bot)
+
+
+async def test_the_bot_refuses_to_work_in_a_group(bot: BotHarness) -> None:
+    user = new_user()
+    invite = await bot.services.pairing.invite("demo.commercial")
+    update = bot.api.text_update(user, f"/start {invite.token}")
+    update["message"]["chat"] = {"id": -100123, "type": "supergroup", "title": "Équipe"}
+    await bot.send(update)
+    [text] = [c.params["text"] for c in bot.api.sent(-100123)]
+    assert "conversation privée" in text and "@artis_crm_demo_bot" in text
+    # the token was not consumed: the rep can still pair in private
+    [ask] = await bot.say(user, f"/start {invite.token}")
+    assert "mot de passe" in ask
+
+
+async def test_pairing_a_new_telegram_account_ends_the_old_pairing(bot: BotHarness) -> None:
+    old_phone, new_phone = new_user(), new_user()
+    await bot.pair(old_phone)
+    [home] = await bot.pair(new_phone)
+    assert "Appairage réussi" in home
+    [after] = await bot.say(old_phone, "bonjour")
+    assert "pas encore appairé" in after
+    assert await bot.services.pairing.status_of("demo.commercial") == "paired"

@@ -163,6 +163,12 @@ class PairingService:
         if missing := missing_prerequisites(user):
             await self._quiet_logout(result.token)
             return PrerequisitesMissing(user, missing)
+        holder = await self.store.get(f"linked-login:{user.login}")
+        if holder is not None and int(holder) != session.user_id:
+            # One Telegram account per rep: pairing a new phone ends the old pairing.
+            log.info("%s re-paired from another Telegram account; old pairing revoked",
+                     user.login)
+            await self.revoke(user.login)
         previous = session.link
         link = ArtisLink(login=user.login, display_name=user.display_name,
                          artis_token=result.token, is_manager=bool(user.heads_org_units),

@@ -71,6 +71,11 @@ def language_set(t: L10n) -> Reply:
     return Reply(t._("Done: I will speak English with you."))
 
 
+def private_chat_only(t: L10n, bot_username: str) -> Reply:
+    return Reply(t._("I only work in a private chat, so that your data and passwords stay "
+                     "between us: write to me directly at @{bot}.", bot=esc(bot_username)))
+
+
 def unknown_command(t: L10n, command: str) -> Reply:
     return Reply(t._("I don't know the command {command}. /help lists what I can do.",
                      command=esc(command[:40])))
