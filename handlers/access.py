@@ -21,7 +21,8 @@ from telegram.ext import ApplicationHandlerStop, ExtBot, TypeHandler
 from bot.context import BotContext
 from bot.views import common, pairing
 from bot.views.common import LangCb
-from handlers.reply import answer
+from handlers.reply import answer, delete_secret
+from handlers.steps import takes_secret
 
 MAX_TEXT = 4096
 
@@ -82,7 +83,12 @@ async def ask_to_unlock(update: Update, context: BotContext) -> None:
     link = session.link
     assert link is not None
     with_pin = link.pin_hash is not None and link.artis_token is not None
-    pending = update.to_dict()
+    if takes_secret(session.step) and update.message is not None:
+        # The text answers a secret step (e.g. the new PIN): delete it, never keep it.
+        await delete_secret(update.message)
+        pending = None
+    else:
+        pending = update.to_dict()
     if update.callback_query is not None:
         await update.callback_query.answer()
     await services.sessions.goto(session, "unlock.pin" if with_pin else "unlock.password",

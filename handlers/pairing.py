@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 
-from telegram import Message, Update
+from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
@@ -15,7 +15,7 @@ from bot.services.sessions import ChatSession
 from bot.views import common, pairing
 from bot.views.common import HelpCb
 from handlers.access import replay
-from handlers.reply import answer, toast
+from handlers.reply import answer, delete_secret, toast
 from handlers.steps import on_step
 
 log = logging.getLogger(__name__)
@@ -23,34 +23,24 @@ log = logging.getLogger(__name__)
 PIN_FORMAT = re.compile(r"^\d{4,8}$")
 
 
-async def _delete_secret(message: Message | None) -> None:
-    """Remove a password or PIN from the chat at once; never log its content."""
-    if message is None:
-        return
-    try:
-        await message.delete()
-    except TelegramError as exc:
-        log.warning("could not delete a secret message in chat %s: %s", message.chat_id, exc)
-
-
 def _secret_text(update: Update) -> str:
     message = update.effective_message
     return (message.text or "") if message else ""
 
 
-@on_step("login.password")
+@on_step("login.password", secret=True)
 async def login_password(update: Update, context: BotContext) -> None:
     secret = _secret_text(update)
-    await _delete_secret(update.effective_message)
+    await delete_secret(update.effective_message)
     session, services = context.session, context.services
     outcome = await services.pairing.log_in(session, session.flow.data["login"], secret)
     await _after_login(update, context, outcome, unlocking=False)
 
 
-@on_step("unlock.password")
+@on_step("unlock.password", secret=True)
 async def unlock_password(update: Update, context: BotContext) -> None:
     secret = _secret_text(update)
-    await _delete_secret(update.effective_message)
+    await delete_secret(update.effective_message)
     session = context.session
     if session.link is None:
         await context.services.sessions.end_flow(session)
@@ -101,10 +91,10 @@ async def resume(context: BotContext, session: ChatSession, pending: dict | None
     await context.application.update_queue.put(replay(pending, context.bot))
 
 
-@on_step("unlock.pin")
+@on_step("unlock.pin", secret=True)
 async def unlock_pin(update: Update, context: BotContext) -> None:
     secret = _secret_text(update)
-    await _delete_secret(update.effective_message)
+    await delete_secret(update.effective_message)
     session, services, t = context.session, context.services, context.l10n
     result = await services.pairing.unlock_with_pin(session, secret)
     if result is False:
@@ -135,10 +125,10 @@ async def choose_pin(update: Update, context: BotContext) -> None:
     await answer(update, pairing.ask_new_pin(context.l10n))
 
 
-@on_step("pin.new")
+@on_step("pin.new", secret=True)
 async def new_pin(update: Update, context: BotContext) -> None:
     secret = _secret_text(update).strip()
-    await _delete_secret(update.effective_message)
+    await delete_secret(update.effective_message)
     if not PIN_FORMAT.match(secret):
         await answer(update, pairing.bad_pin_format(context.l10n))
         return

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from telegram import Update
+from telegram import Message, Update
 from telegram.constants import MessageLimit
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TelegramError
 
 from bot.views import Reply
 
@@ -39,6 +39,16 @@ async def toast(update: Update, text: str, *, alert: bool = False) -> None:
     """A short notice on a pressed button (≤ 200 characters)."""
     if update.callback_query is not None:
         await update.callback_query.answer(text[:200], show_alert=alert)
+
+
+async def delete_secret(message: Message | None) -> None:
+    """Remove a password or PIN from the chat at once; never log its content."""
+    if message is None:
+        return
+    try:
+        await message.delete()
+    except TelegramError as exc:
+        log.warning("could not delete a secret message in chat %s: %s", message.chat_id, exc)
 
 
 def split_text(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str]:

@@ -15,13 +15,22 @@ from bot.context import BotContext
 
 StepHandler = Callable[[Update, BotContext], Awaitable[None]]
 _STEPS: dict[str, StepHandler] = {}
+_SECRET_STEPS: set[str] = set()
 
 
-def on_step(name: str) -> Callable[[StepHandler], StepHandler]:
+def on_step(name: str, *, secret: bool = False) -> Callable[[StepHandler], StepHandler]:
+    """Register the handler of step ``name``; ``secret``: the text it awaits is a password or
+    PIN, so such a message is deleted and never kept, whatever happens to the flow."""
     def register(handler: StepHandler) -> StepHandler:
         _STEPS[name] = handler
+        if secret:
+            _SECRET_STEPS.add(name)
         return handler
     return register
+
+
+def takes_secret(name: str | None) -> bool:
+    return name in _SECRET_STEPS
 
 
 def is_step(name: str | None) -> bool:

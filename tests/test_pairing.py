@@ -260,3 +260,18 @@ async def test_pairing_a_new_telegram_account_ends_the_old_pairing(bot: BotHarne
     [after] = await bot.say(old_phone, "bonjour")
     assert "pas encore appairé" in after
     assert await bot.services.pairing.status_of("demo.commercial") == "paired"
+
+
+async def test_a_pin_typed_after_the_idle_lock_is_deleted_and_never_kept(
+        bot: BotHarness) -> None:
+    user = new_user()
+    await bot.pair(user)
+    await bot.say(user, "/pin")
+    await _make_idle(bot, user.id)          # the rep comes back hours later...
+    pin = bot.api.text_update(user, "97531")
+    [locked] = await bot.send(pin)          # ...and sends the PIN they had been asked for
+    assert "session est verrouillée" in locked
+    assert (user.id, pin["message"]["message_id"]) in bot.api.deleted
+    assert "97531" not in await _all_store_text(bot)
+    texts = await bot.say(user, "demo")     # unlocking does not replay the secret
+    assert texts == ["🔓 Session déverrouillée."]
