@@ -149,3 +149,14 @@ async def test_store_outage_gets_an_apology_not_silence(bot: BotHarness, backend
     [text] = await bot.say(new_user(), "/aide")
     assert "un problème est survenu" in text
     assert any("store unavailable" in r.getMessage() for r in caplog.records)
+
+
+async def test_unexpected_input_is_answered_in_the_users_language(bot: BotHarness) -> None:
+    user = new_user("Sam", language_code="en")
+    [unpaired] = await bot.say(user, "hello")
+    assert unpaired.startswith("This Telegram account is not paired with artis.net yet.")
+    [too_long] = await bot.say(user, "x" * 10_000)
+    assert "more than 4,096 characters" in too_long
+    await bot.pair(user)
+    [unknown] = await bot.say(user, "/xyzzy")
+    assert unknown == "I don't know the command /xyzzy. /help lists what I can do."

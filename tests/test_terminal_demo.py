@@ -50,3 +50,33 @@ def test_run_without_token_starts_the_terminal_demo(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "terminal demo" in done.stdout
     assert "Ce que je sais faire" in done.stdout
+
+
+async def test_terminal_shows_cards_venues_and_files_as_readable_lines(tmp_path: Path) -> None:
+    """What later features send (contact cards, routes, attachments) prints as one line."""
+    import io
+
+    from telegram import Bot
+    from telegram.request import HTTPXRequest
+
+    from bot.terminal import DEMO_USER, TerminalChat
+    from integrations.fake_bot_api import FakeBotApi
+
+    api = FakeBotApi()
+    out = io.StringIO()
+    TerminalChat(runtime=None, api=api, out=out)  # type: ignore[arg-type]
+    bot = Bot(api.token, request=HTTPXRequest(httpx_kwargs={"transport": api.transport()}))
+    async with bot:
+        chat = DEMO_USER.id
+        await bot.send_contact(chat, phone_number="+33 6 39 98 12 34", first_name="Sophie",
+                               last_name="Roche")
+        await bot.send_venue(chat, latitude=48.8566, longitude=2.3522,
+                             title="Imprimerie Carpentier", address="12 rue de Rivoli, Paris")
+        await bot.send_document(chat, document=b"%PDF-1.4 devis", filename="devis.pdf",
+                                caption="Devis signé")
+    lines = out.getvalue().splitlines()
+    assert "📇 Contact : Sophie Roche, +33 6 39 98 12 34" in lines
+    assert "📍 Imprimerie Carpentier — 12 rue de Rivoli, Paris (48.8566, 2.3522)" in lines
+    [document] = [line for line in lines if line.startswith("📄 Fichier : ")]
+    path = Path(document.removeprefix("📄 Fichier : ").split(" — ")[0])
+    assert path.read_bytes() == b"%PDF-1.4 devis" and document.endswith("— Devis signé")
