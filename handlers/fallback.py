@@ -9,8 +9,6 @@ from bot.context import BotContext
 from bot.views import common
 from handlers.reply import answer, toast
 
-MAX_TEXT = 4096  # Telegram's own limit; anything longer did not come from a real client
-
 
 async def unknown_command(update: Update, context: BotContext) -> None:
     text = update.effective_message.text if update.effective_message else ""

@@ -33,10 +33,6 @@ def takes_secret(name: str | None) -> bool:
     return name in _SECRET_STEPS
 
 
-def is_step(name: str | None) -> bool:
-    return name in _STEPS
-
-
 async def route_text(update: Update, context: BotContext) -> None:
     from handlers import fallback  # late: fallback is the last resort, not a dependency
 

@@ -19,7 +19,6 @@ from bot.i18n import L10n, pick_locale
 from bot.storage import Store
 
 FLOW_TTL = 24 * 3600  # an abandoned multi-step flow is forgotten after a day
-PREFS_TTL = None  # a language choice is kept for good
 
 
 class Flow(BaseModel):
@@ -52,7 +51,6 @@ class ChatSession:
     tz: ZoneInfo
     flow: Flow = field(default_factory=Flow)
     link: ArtisLink | None = None
-    lang_chosen: bool = False
 
     @property
     def l10n(self) -> L10n:
@@ -78,7 +76,6 @@ class SessionRepo:
             chat_id=chat_id,
             user_id=user_id,
             lang=pick_locale(lang, telegram_lang, self.default_lang),
-            lang_chosen=lang is not None,
             tz=self.tz,
             flow=Flow.model_validate_json(flow_raw) if flow_raw else Flow(),
             link=ArtisLink.model_validate_json(link_raw) if link_raw else None,
@@ -99,8 +96,8 @@ class SessionRepo:
         await self.store.delete(f"flow:{session.chat_id}")
 
     async def set_lang(self, session: ChatSession, lang: str) -> None:
-        session.lang, session.lang_chosen = lang, True
-        await self.store.set(f"lang:{session.user_id}", lang, PREFS_TTL)
+        session.lang = lang
+        await self.store.set(f"lang:{session.user_id}", lang)  # kept for good
 
     async def save_link(self, session: ChatSession, link: ArtisLink) -> None:
         previous, session.link = session.link, link
