@@ -11,6 +11,7 @@ Ctrl-D) leaves.
 from __future__ import annotations
 
 import asyncio
+import getpass
 import html
 import re
 import sys
@@ -129,6 +130,13 @@ class TerminalChat:
         while not queue.empty():
             await deliver(self.runtime.application, queue.get_nowait())
 
+    async def expects_secret(self) -> bool:
+        """Is the bot waiting for a password or PIN from this chat? (then: no echo)"""
+        from handlers.steps import takes_secret
+
+        session = await self.runtime.services.sessions.load(self.user.id, self.user.id, None)
+        return takes_secret(session.step)
+
     async def show_invite(self, login: str) -> None:
         from integrations.artis.errors import NotFound
 
@@ -160,14 +168,20 @@ async def run_terminal(settings: Settings, stdin: TextIO = sys.stdin,
         await chat.show_invite(DEMO_REP)
         loop = asyncio.get_running_loop()
         while True:
-            if stdin.isatty():
-                out.write("vous › ")
-                out.flush()
-            line = await loop.run_in_executor(None, stdin.readline)
+            secret = await chat.expects_secret()
+            if stdin.isatty() and secret:
+                line = await loop.run_in_executor(
+                    None, getpass.getpass, "vous › (saisie masquée) ") + "\n"
+            else:
+                if stdin.isatty():
+                    out.write("vous › ")
+                    out.flush()
+                line = await loop.run_in_executor(None, stdin.readline)
             if not line:
                 break
             if not stdin.isatty():
-                out.write(f"vous › {line.rstrip()}\n")
+                shown = "•" * len(line.strip()) if secret else line.rstrip()
+                out.write(f"vous › {shown}\n")
             if not await chat.handle_line(line):
                 break
         out.write("Au revoir !\n")

@@ -34,6 +34,7 @@ def test_terminal_demo_pairs_and_answers(tmp_path: Path) -> None:
     assert demo.returncode == 0, err
     assert "Traceback" not in out + err
     assert "Bonjour Camille Martin" in out                  # the QR "scan"
+    assert "vous › ••••\n" in out and "vous › demo\n" not in out  # password not echoed
     assert "🗑  (message supprimé du chat)" in out          # password deleted
     assert "Appairage réussi" in out                        # home
     assert "[1] 🔄 Recharger la configuration" in out       # a button as a number
