@@ -44,7 +44,7 @@ def _ops(store: Store) -> dict[str, Op]:
         item = f"job{i}"
         await store.enqueue("bench", item, "payload", due=0)
         for claimed in await store.claim("bench", now=time.time(), lease=60, limit=1):
-            await store.ack("bench", claimed.item_id)
+            await store.ack("bench", claimed)
         return None
 
     return {"get": get, "set": set_, "lock acquire+release": lock, "enqueue+claim+ack": queue_cycle}

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.storage import LockTimeout, RedisStore, SQLiteStore, Store, open_store
+from bot.storage import LockTimeout, QueueItem, RedisStore, SQLiteStore, Store, open_store
 from tests.store_fixtures import (  # noqa: F401  (fixtures; a conftest may provide them too)
     REDIS_URL,
     MakeStore,
@@ -330,26 +330,40 @@ async def test_claim_lease_hides_item_until_expiry(store: Store, make_store: Mak
 async def test_ack_removes(store: Store) -> None:
     await store.enqueue("q", "a", "p", due=0)
     await store.enqueue("q", "b", "p", due=0)
-    await store.claim("q", now=1, lease=5)
-    await store.ack("q", "a")
-    await store.ack("q", "missing")  # no-op
+    claimed = {item.item_id: item for item in await store.claim("q", now=1, lease=5)}
+    assert await store.ack("q", claimed["a"]) is True
+    assert await store.ack("q", QueueItem("missing", "p", 0)) is False  # no-op
     assert await store.queue_size("q") == 1
-    assert [i.item_id for i in await store.claim("q", now=100, lease=5)] == ["b"]
-    await store.ack("q", "b")
+    [b] = await store.claim("q", now=100, lease=5)
+    assert b.item_id == "b"
+    assert await store.ack("q", b) is True
     assert await store.enqueue("q", "a", "again", due=0) is True  # acked id can be reused
     [item] = await store.claim("q", now=200, lease=5)
     assert (item.item_id, item.payload, item.attempts) == ("a", "again", 0)
 
 
+async def test_a_stale_claim_can_neither_ack_nor_retry(store: Store) -> None:
+    """A consumer whose lease ran out must not finish or reschedule the next one's work."""
+    await store.enqueue("q", "report-42", "p", due=0)
+    [slow] = await store.claim("q", now=10, lease=5)      # this consumer stalls...
+    [fresh] = await store.claim("q", now=20, lease=5)     # ...the item is re-claimed
+    assert await store.ack("q", slow) is False            # the late ack changes nothing
+    assert await store.retry("q", slow, due=0) is False
+    assert await store.queue_size("q") == 1
+    assert await store.claim("q", now=21, lease=5) == []  # still leased to the fresh claim
+    assert await store.ack("q", fresh) is True
+    assert await store.queue_size("q") == 0
+
+
 async def test_retry_reschedules(store: Store) -> None:
     await store.enqueue("q", "a", "p", due=0)
-    await store.claim("q", now=10, lease=1000)
-    await store.retry("q", "a", due=50)  # released before the lease ends
+    [first] = await store.claim("q", now=10, lease=1000)
+    assert await store.retry("q", first, due=50) is True  # released before the lease ends
     assert await store.claim("q", now=49, lease=5) == []
     [item] = await store.claim("q", now=50, lease=5)
     assert item.attempts == 1
-    await store.ack("q", "a")
-    await store.retry("q", "a", due=0)  # retry after ack must not resurrect it
+    assert await store.ack("q", item) is True
+    assert await store.retry("q", item, due=0) is False  # retry after ack: no resurrection
     assert await store.queue_size("q") == 0
     assert await store.claim("q", now=1000, lease=5) == []
 

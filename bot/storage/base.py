@@ -30,6 +30,12 @@ class QueueItem:
     payload: str
     attempts: int  # how many times it was claimed before, this claim excluded
 
+    @property
+    def claim(self) -> int:
+        """This claim's number: a fencing token. ``ack``/``retry`` act only while the item
+        has not been claimed again since (e.g. by another consumer after our lease ran out)."""
+        return self.attempts + 1
+
 
 class Store(ABC):
     """Async key/value store with TTLs, cross-process locks and work queues."""
@@ -98,12 +104,13 @@ class Store(ABC):
         due again (its holder is presumed dead)."""
 
     @abstractmethod
-    async def ack(self, queue: str, item_id: str) -> None:
-        """The item is done: remove it for good."""
+    async def ack(self, queue: str, item: QueueItem) -> bool:
+        """The item is done: remove it for good. False (and nothing changes) if the item is
+        gone or was claimed again since ``item`` was handed out: the claim was stale."""
 
     @abstractmethod
-    async def retry(self, queue: str, item_id: str, due: float) -> None:
-        """Release a claimed item to run again at ``due``."""
+    async def retry(self, queue: str, item: QueueItem, due: float) -> bool:
+        """Release a claimed item to run again at ``due``. False for a stale claim, as ``ack``."""
 
     @abstractmethod
     async def queue_size(self, queue: str) -> int:

@@ -63,6 +63,22 @@ end
 return out
 """
 
+# KEYS: due, items, attempts. ARGV: item_id, claim number. Acts only if not re-claimed since.
+_LUA_ACK = """
+if redis.call('HGET', KEYS[3], ARGV[1]) ~= ARGV[2] then return 0 end
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('HDEL', KEYS[2], ARGV[1])
+redis.call('HDEL', KEYS[3], ARGV[1])
+return 1
+"""
+
+# KEYS: due, attempts. ARGV: item_id, claim number, new due.
+_LUA_RETRY = """
+if redis.call('HGET', KEYS[2], ARGV[1]) ~= ARGV[2] then return 0 end
+redis.call('ZADD', KEYS[1], 'XX', ARGV[3], ARGV[1])
+return 1
+"""
+
 _GLOB_SPECIAL = re.compile(r"([\\*?\[\]])")
 
 
@@ -98,6 +114,8 @@ class RedisStore(Store):
         self._kp = f"{namespace}:k:"
         self._enqueue = client.register_script(_LUA_ENQUEUE)
         self._claim = client.register_script(_LUA_CLAIM)
+        self._ack = client.register_script(_LUA_ACK)
+        self._retry = client.register_script(_LUA_RETRY)
         self._locks: LockGates[tuple[Lock, str]] = LockGates(self._lock_acquire, self._lock_release)
 
     @classmethod
@@ -236,17 +254,13 @@ class RedisStore(Store):
             for i in range(0, len(flat), 3)
         ]
 
-    async def ack(self, queue: str, item_id: str) -> None:
-        due, items, attempts = self._q(queue)
-        async with self.client.pipeline(transaction=True) as pipe:
-            pipe.zrem(due, item_id)
-            pipe.hdel(items, item_id)
-            pipe.hdel(attempts, item_id)
-            await pipe.execute()
+    async def ack(self, queue: str, item: QueueItem) -> bool:
+        return bool(await self._ack(keys=self._q(queue), args=[item.item_id, item.claim]))
 
-    async def retry(self, queue: str, item_id: str, due: float) -> None:
-        # XX: only re-score an item still queued (not one acked meanwhile).
-        await self.client.zadd(self._q(queue)[0], {item_id: due}, xx=True)
+    async def retry(self, queue: str, item: QueueItem, due: float) -> bool:
+        due_key, _, attempts = self._q(queue)
+        return bool(await self._retry(keys=[due_key, attempts],
+                                      args=[item.item_id, item.claim, repr(due)]))
 
     async def queue_size(self, queue: str) -> int:
         return int(await self.client.hlen(self._q(queue)[1]))

@@ -368,17 +368,21 @@ class SQLiteStore(Store):
             for item_id, payload, attempts, _ in sorted(rows)
         ]
 
-    async def ack(self, queue: str, item_id: str) -> None:
-        await self.db.execute_fetchall(
-            "DELETE FROM queue WHERE ns = ? AND queue = ? AND item_id = ?",
-            (self.namespace, queue, item_id),
+    async def ack(self, queue: str, item: QueueItem) -> bool:
+        rows = await self.db.execute_fetchall(
+            "DELETE FROM queue WHERE ns = ? AND queue = ? AND item_id = ? AND attempts = ? "
+            "RETURNING 1",
+            (self.namespace, queue, item.item_id, item.claim),
         )
+        return bool(list(rows))
 
-    async def retry(self, queue: str, item_id: str, due: float) -> None:
-        await self.db.execute_fetchall(
-            "UPDATE queue SET due = ? WHERE ns = ? AND queue = ? AND item_id = ?",
-            (due, self.namespace, queue, item_id),
+    async def retry(self, queue: str, item: QueueItem, due: float) -> bool:
+        rows = await self.db.execute_fetchall(
+            "UPDATE queue SET due = ? WHERE ns = ? AND queue = ? AND item_id = ? AND attempts = ? "
+            "RETURNING 1",
+            (due, self.namespace, queue, item.item_id, item.claim),
         )
+        return bool(list(rows))
 
     async def queue_size(self, queue: str) -> int:
         rows = await self.db.execute_fetchall(
