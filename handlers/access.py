@@ -54,8 +54,6 @@ async def guard(update: Update, context: BotContext) -> None:
     chat = update.effective_chat
     if chat is not None and chat.type != ChatType.PRIVATE:
         # Passwords and a rep's data must never be typed or shown where others read.
-        if update.callback_query is not None:
-            await update.callback_query.answer()
         await answer(update, common.private_chat_only(t, context.bot.username))
         raise ApplicationHandlerStop
     message = update.effective_message
@@ -66,8 +64,6 @@ async def guard(update: Update, context: BotContext) -> None:
         return
     link = session.link
     if link is None:
-        if update.callback_query is not None:
-            await update.callback_query.answer()
         await answer(update, common.how_to_pair(t))
         raise ApplicationHandlerStop
     if link.locked or link.artis_token is None or services.pairing.is_idle(link):
@@ -89,8 +85,6 @@ async def ask_to_unlock(update: Update, context: BotContext) -> None:
         pending = None
     else:
         pending = update.to_dict()
-    if update.callback_query is not None:
-        await update.callback_query.answer()
     await services.sessions.goto(session, "unlock.pin" if with_pin else "unlock.password",
                                  pending=pending)
     await answer(update, pairing.session_locked(context.l10n, with_pin=with_pin))

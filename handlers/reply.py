@@ -17,7 +17,7 @@ async def answer(update: Update, reply: Reply, *, edit: bool = False) -> None:
     """Reply in the update's chat; with ``edit`` (button presses) replace the pressed message."""
     query = update.callback_query
     if query is not None:
-        await query.answer()
+        await _answer_query(update)
         if edit and query.message is not None and len(reply.text) <= MessageLimit.MAX_TEXT_LENGTH:
             try:
                 await query.edit_message_text(reply.text, reply_markup=reply.keyboard)
@@ -37,8 +37,20 @@ async def answer(update: Update, reply: Reply, *, edit: bool = False) -> None:
 
 async def toast(update: Update, text: str, *, alert: bool = False) -> None:
     """A short notice on a pressed button (≤ 200 characters)."""
-    if update.callback_query is not None:
-        await update.callback_query.answer(text[:200], show_alert=alert)
+    await _answer_query(update, text[:200], alert=alert)
+
+
+async def _answer_query(update: Update, text: str | None = None, *, alert: bool = False) -> None:
+    """Stop the button's spinner. A query answers once and only for a short while: a late or
+    replayed one (e.g. the request carried out after an unlock) is refused by Telegram, and
+    that must not stop the reply itself."""
+    query = update.callback_query
+    if query is None:
+        return
+    try:
+        await query.answer(text, show_alert=alert)
+    except BadRequest as exc:
+        log.info("button query %s could not be answered (%s)", query.id, exc)
 
 
 async def delete_secret(message: Message | None) -> None:

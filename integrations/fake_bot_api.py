@@ -88,6 +88,7 @@ class FakeBotApi:
         self._message_ids = itertools.count(1)
         self._update_ids = itertools.count(int(time.time() * 1000) % 2_000_000_000)
         self._pending_updates: asyncio.Queue[dict[str, Any]] | None = None
+        self._answered_queries: set[str] = set()
 
     # -- wiring ---------------------------------------------------------------------
     def transport(self) -> httpx.MockTransport:
@@ -228,6 +229,10 @@ class FakeBotApi:
     def _m_answerCallbackQuery(self, params: dict[str, Any], files: dict[str, bytes]) -> bool:
         if len(params.get("text") or "") > 200:
             raise BotApiError(400, "Bad Request: answer text is too long")
+        if params.get("callback_query_id") in self._answered_queries:  # a query is answered once
+            raise BotApiError(400, "Bad Request: query is too old and response timeout expired "
+                                   "or query ID is invalid")
+        self._answered_queries.add(params.get("callback_query_id"))
         return True
 
     def _m_sendMessage(self, params: dict[str, Any], files: dict[str, bytes]) -> dict[str, Any]:
