@@ -163,8 +163,8 @@ class PairingService:
         if missing := missing_prerequisites(user):
             await self._quiet_logout(result.token)
             return PrerequisitesMissing(user, missing)
-        holder = await self.store.get(f"linked-login:{user.login}")
-        if holder is not None and int(holder) != session.user_id:
+        holder = await self.sessions.holder_of(user.login)
+        if holder is not None and holder[0] != session.user_id:
             # One Telegram account per rep: pairing a new phone ends the old pairing.
             log.info("%s re-paired from another Telegram account; old pairing revoked",
                      user.login)
@@ -237,10 +237,10 @@ class PairingService:
         if user is None:
             return None, login
         for unit in user.org_units:
-            if unit.head_login and unit.head_login != login:
-                raw = await self.store.get(f"linked-login:{unit.head_login}")
-                if raw:
-                    return int(raw), user.display_name
+            holder = (await self.sessions.holder_of(unit.head_login)
+                      if unit.head_login and unit.head_login != login else None)
+            if holder is not None:
+                return holder[0], user.display_name
         return None, user.display_name
 
     async def _quiet_logout(self, token: str | None) -> None:
@@ -309,24 +309,21 @@ class PairingService:
 
     async def status_of(self, login: str) -> str:
         """For the admin page: "not_paired", "paired" or "locked"."""
-        user_id = await self.store.get(f"linked-login:{login}")
-        if user_id is None:
+        holder = await self.sessions.holder_of(login)
+        if holder is None or holder[1] is None:
             return "not_paired"
-        raw = await self.store.get(f"link:{user_id}")
-        if raw is None:
-            return "not_paired"
-        link = ArtisLink.model_validate_json(raw)
+        link = holder[1]
         return "locked" if link.locked or self.is_idle(link) else "paired"
 
     async def revoke(self, login: str) -> bool:
         """Unpair ``login`` from whatever Telegram account holds it (admin action)."""
-        user_id = await self.store.get(f"linked-login:{login}")
-        if user_id is None:
+        holder = await self.sessions.holder_of(login)
+        if holder is None:
             return False
-        raw = await self.store.get(f"link:{user_id}")
-        if raw:
-            await self._quiet_logout(ArtisLink.model_validate_json(raw).artis_token)
-        await self.store.delete(f"link:{user_id}", f"linked-login:{login}", f"flow:{user_id}")
+        user_id, link = holder
+        if link is not None:
+            await self._quiet_logout(link.artis_token)
+        await self.sessions.unlink_login(login, user_id)
         return True
 
 

@@ -108,6 +108,18 @@ class SessionRepo:
             if previous is not None:
                 await self.store.delete(f"linked-login:{previous.login}")
 
+    async def holder_of(self, login: str) -> tuple[int, ArtisLink | None] | None:
+        """The Telegram user paired with artis.net ``login`` and their link, if any."""
+        user_id = await self.store.get(f"linked-login:{login}")
+        if user_id is None:
+            return None
+        raw = await self.store.get(f"link:{user_id}")
+        return int(user_id), ArtisLink.model_validate_json(raw) if raw else None
+
+    async def unlink_login(self, login: str, user_id: int) -> None:
+        """Forget a pairing from the artis.net side (admin revoke, re-pairing elsewhere)."""
+        await self.store.delete(f"link:{user_id}", f"linked-login:{login}", f"flow:{user_id}")
+
     async def drop_link(self, session: ChatSession) -> None:
         if session.link is not None:
             await self.store.delete(f"linked-login:{session.link.login}")
