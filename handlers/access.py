@@ -72,10 +72,10 @@ async def guard(update: Update, context: BotContext) -> None:
     await services.pairing.touch(session)
 
 
-async def ask_to_unlock(update: Update, context: BotContext) -> None:
+async def ask_to_unlock(update: Update, context: BotContext, *, expired: bool = False) -> None:
     """Lock the session and ask for the PIN (if any) or the password; keep the request."""
     session, services = context.session, context.services
-    await services.pairing.lock(session)
+    await services.pairing.lock(session, expired=expired)
     link = session.link
     assert link is not None
     with_pin = link.pin_hash is not None and link.artis_token is not None

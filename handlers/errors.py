@@ -32,9 +32,7 @@ async def on_error(update: object, context: BotContext) -> None:
     try:
         if isinstance(error, SessionExpired) and session.link is not None:
             log.info("artis.net session expired (%s)", where)
-            await context.services.sessions.save_link(
-                session, session.link.model_copy(update={"artis_token": None}))
-            await ask_to_unlock(update, context)
+            await ask_to_unlock(update, context, expired=True)
         elif isinstance(error, ArtisUnavailable):
             log.warning("artis.net unavailable (%s): %s", where, error)
             await answer(update, common.artis_unavailable(t))

@@ -255,10 +255,16 @@ class PairingService:
     def is_idle(self, link: ArtisLink, now: float | None = None) -> bool:
         return (now or time.time()) - link.last_seen > self.idle_lock
 
-    async def lock(self, session: ChatSession) -> None:
-        """Lock the session (idle or expired): the artis.net token is kept for a PIN unlock."""
-        if session.link is not None and not session.link.locked:
-            await self.sessions.save_link(session, session.link.model_copy(update={"locked": True}))
+    async def lock(self, session: ChatSession, *, expired: bool = False) -> None:
+        """Lock the session. Idle: the artis.net token is kept for a PIN unlock. ``expired``:
+        artis.net no longer accepts the token, so it is dropped and only the password unlocks."""
+        link = session.link
+        if link is None or (link.locked and not expired):
+            return
+        update: dict[str, object] = {"locked": True}
+        if expired:
+            update["artis_token"] = None
+        await self.sessions.save_link(session, link.model_copy(update=update))
 
     async def touch(self, session: ChatSession) -> None:
         """Record activity; written at most once a minute to spare the store."""
