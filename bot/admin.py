@@ -48,7 +48,7 @@ from integrations.artis.errors import ArtisError, NotFound
 from integrations.artis.models import OrgUnit, User
 
 if TYPE_CHECKING:
-    from bot.runtime import Services
+    from bot.container import Services
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,8 @@ guard (group -1) → the intent's handler → a service → a renderer → Bot A
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import Any
 
 import httpx
 from telegram import LinkPreviewOptions, Update
@@ -15,13 +16,22 @@ from telegram.ext import AIORateLimiter, Application, ContextTypes, Defaults
 from telegram.request import HTTPXRequest
 
 import handlers
+from bot import outbound
+from bot.container import Services
 from bot.context import BotContext
 from bot.i18n import L10n, pick_locale
 from bot.pipeline import ChatPipeline
 from bot.views import common
 
-if TYPE_CHECKING:
-    from bot.runtime import Services
+TelegramApp = Application[Any, BotContext, Any, Any, Any, Any]
+
+
+@dataclass
+class Runtime:
+    """The services and the Telegram Application built on them."""
+
+    services: Services
+    application: TelegramApp
 
 
 def build_application(
@@ -30,7 +40,7 @@ def build_application(
     token: str,
     transport: httpx.AsyncBaseTransport | None = None,
     rate_limit: bool = True,
-) -> Application:
+) -> TelegramApp:
     """The python-telegram-bot Application with our pipeline, handlers and error handler.
 
     ``transport`` replaces the network under PTB's real HTTP stack (the fake
@@ -38,7 +48,7 @@ def build_application(
     """
     settings = services.settings
     httpx_kwargs = {"transport": transport} if transport is not None else None
-    pipeline = ChatPipeline(services.store, services.sessions)
+    pipeline = ChatPipeline(services.store, services.scopes)
     builder = (
         Application.builder()
         .token(token)
@@ -65,14 +75,14 @@ def build_application(
         if update.callback_query is not None:
             await update.callback_query.answer()
         if update.effective_chat is not None:
-            await app.bot.send_message(update.effective_chat.id, reply.text)
+            await outbound.send(app.bot, update.effective_chat.id, reply)
 
     pipeline.on_refused = refuse
     handlers.register(app)
     return app
 
 
-async def on_startup(app: Application) -> None:
+async def on_startup(app: TelegramApp) -> None:
     """After ``initialize``: learn the bot's username, publish the command menu."""
     services: Services = app.bot_data["services"]
     if app.bot.username:

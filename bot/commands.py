@@ -14,6 +14,11 @@ from bot.settings import SUPPORTED_LOCALES
 
 log = logging.getLogger(__name__)
 
+# Reachable without a paired, unlocked artis.net session (the access guard lets them by);
+# at a secret step, any other "/..." text is taken as the password or PIN it awaits.
+PUBLIC_COMMANDS = frozenset({"start", "help", "aide", "lang", "langue", "language", "cancel",
+                             "annuler", "logout", "deconnexion", "password", "motdepasse"})
+
 # (command, description) — the French command names are the ones reps see first.
 MENU = [
     ("aide", N_("What I can do")),

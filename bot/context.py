@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING, Any
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.i18n import L10n
-from bot.pipeline import CURRENT_SESSION
+from bot.scope import CURRENT_SESSION
 from bot.services.sessions import ChatSession
 
 if TYPE_CHECKING:
-    from bot.runtime import Services
+    from bot.container import Services
 
 
 class BotContext(CallbackContext[ExtBot, dict[Any, Any], dict[Any, Any], dict[Any, Any]]):

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.dates import format_date, format_datetime, format_time
+from babel.lists import format_list
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal
@@ -120,3 +121,7 @@ class L10n:
 
     def number(self, value: float | int | Decimal) -> str:
         return format_decimal(value, locale=self.babel_locale)
+
+    def either(self, items: list[str]) -> str:
+        """``un texte, une note vocale ou une position``."""
+        return format_list(items, style="or", locale=self.babel_locale)

@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from telegram import Update
 
-from bot.runtime import Runtime
+from bot.app import Runtime
 from bot.sso import build_sso_routes
 
 log = logging.getLogger(__name__)
@@ -51,7 +51,7 @@ def build_web_app(runtime: Runtime, *, webhook_path: str, secret: str | None) ->
     routes = [
         Route(webhook_path, webhook, methods=["POST"]),
         Route("/healthz", healthz, methods=["GET"]),
-        *build_sso_routes(runtime),
+        *build_sso_routes(runtime.services, runtime.application.bot),
     ]
     if runtime.services.settings.admin_secret:  # the admin page is off without ADMIN_SECRET
         from bot.admin import build_admin_routes
