@@ -28,6 +28,8 @@ def main(argv: list[str] | None = None) -> int:
         args.command == "run" and not args.webhook and settings.telegram_bot_token is None))
     command = args.command or "run"
     try:
+        if command != "artis-demo":  # everything else speaks to reps
+            _require_default_catalog(settings)
         if command == "run":
             return asyncio.run(_run(settings, webhook=getattr(args, "webhook", False)))
         if command == "demo":
@@ -76,6 +78,21 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("admin", help="serve only the admin page (/admin) on WEBHOOK_LISTEN:"
                                  "WEBHOOK_PORT, for polling deployments (needs ADMIN_SECRET)")
     return parser
+
+
+def _require_default_catalog(settings: Settings) -> None:
+    """Stop start-up if the default language's catalog is not installed.
+
+    Without it gettext silently falls back to the English msgids, so French reps would
+    be answered in English (as from an install that left ``bot/locales`` behind).
+    """
+    from bot.i18n import catalog_path
+
+    path = catalog_path(settings.bot_default_locale)
+    if not path.is_file():
+        raise StartupError(f"startup error: the translations for BOT_DEFAULT_LOCALE="
+                           f"{settings.bot_default_locale} are missing ({path} not found); "
+                           f"reinstall the package")
 
 
 def _terminal(settings: Settings) -> int:

@@ -1,9 +1,10 @@
-"""Translations (gettext catalogs under ``locales/``) and French-style formatting.
+"""Translations (gettext catalogs under ``bot/locales/``) and French-style formatting.
 
 Catalogs are managed with Babel (see README › Translations): ``pybabel extract``
-writes ``locales/messages.pot``, translators edit ``locales/<lang>/LC_MESSAGES/
-messages.po``. At start-up the ``.po`` files are compiled in memory, so a
-forgotten ``pybabel compile`` can never ship stale texts.
+writes ``bot/locales/messages.pot``, translators edit ``bot/locales/<lang>/
+LC_MESSAGES/messages.po``. At start-up the ``.po`` files are compiled in memory, so a
+forgotten ``pybabel compile`` can never ship stale texts. The catalogs live inside the
+``bot`` package and ship in the wheel as package data (``pyproject.toml``).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from babel.numbers import format_currency, format_decimal
 
 from bot.settings import SUPPORTED_LOCALES
 
-LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+LOCALES_DIR = Path(__file__).resolve().parent / "locales"
 DOMAIN = "messages"
 
 # Babel locale used for formatting, per bot language.
@@ -38,10 +39,15 @@ def N_(message: str) -> str:
     return message
 
 
+def catalog_path(lang: str) -> Path:
+    """Where the ``.po`` catalog of ``lang`` is (it may be missing)."""
+    return LOCALES_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
 @cache
 def catalog(lang: str) -> gettext.NullTranslations:
     """The compiled catalog of ``lang`` (identity for unknown languages)."""
-    po_path = LOCALES_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+    po_path = catalog_path(lang)
     if not po_path.exists():
         return gettext.NullTranslations()
     with po_path.open("rb") as po_file:
