@@ -18,6 +18,8 @@ demo: setup          ## the bot in the terminal, embedded artis.net and store
 test: setup          ## services (Redis, Chromium), lint, the whole suite
 	bash .ci/services.sh
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 	$(VENV)/bin/pytest
 
 bench: setup

@@ -191,10 +191,10 @@ async def serve_admin(settings: Settings) -> int:
     import signal
     import sys
 
-    import uvicorn
     from starlette.applications import Starlette
 
     from bot.runtime import open_services
+    from bot.web import server_for
 
     if not settings.admin_secret or not settings.admin_secret.get_secret_value():
         print("configuration error: ADMIN_SECRET is required for the admin page", file=sys.stderr)
@@ -204,9 +204,7 @@ async def serve_admin(settings: Settings) -> int:
             Route("/", lambda request: RedirectResponse("/admin"), methods=["GET"]),
             *build_admin_routes(services),
         ])
-        server = uvicorn.Server(uvicorn.Config(app, host=settings.webhook_listen,
-                                               port=settings.webhook_port, log_level="warning"))
-        server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+        server = server_for(app, settings.webhook_listen, settings.webhook_port)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, lambda: setattr(server, "should_exit", True))

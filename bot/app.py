@@ -65,7 +65,8 @@ def build_application(
         .job_queue(None)
     )
     if rate_limit:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=2))
+        limiter: Any = AIORateLimiter(max_retries=2)  # PTB types the builder's limiter loosely
+        builder = builder.rate_limiter(limiter)
     app = builder.build()
     app.bot_data["services"] = services
 

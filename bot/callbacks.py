@@ -151,7 +151,7 @@ class ButtonHandler(CallbackQueryHandler[Any, None], Generic[T]):
     async def handle_update(self, update: Update,
                             application: Application[Any, Any, Any, Any, Any, Any],
                             check_result: object, context: Any) -> None:
-        self.collect_additional_context(context, update, application, check_result)
+        # No collect_additional_context: there is no regex match to put in the context.
         assert isinstance(check_result, self.data_type)
         await self.typed_callback(update, context, check_result)
 

@@ -8,10 +8,14 @@ import logging
 import signal
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.logs import configure_logging
 from bot.runtime import StartupError
 from bot.settings import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from bot.app import Runtime
 
 log = logging.getLogger("crmbot")
 
@@ -140,20 +144,16 @@ async def _run(settings: Settings, *, webhook: bool) -> int:
     return 0
 
 
-async def _serve_webhook(settings: Settings, runtime: object, stop: asyncio.Event) -> None:
-    import uvicorn
-
-    from bot.web import build_web_app
+async def _serve_webhook(settings: Settings, runtime: Runtime, stop: asyncio.Event) -> None:
+    from bot.web import build_web_app, server_for
 
     assert settings.webhook_url and settings.webhook_secret
     secret = settings.webhook_secret.get_secret_value()
-    web = build_web_app(runtime, webhook_path=settings.webhook_path, secret=secret)  # type: ignore[arg-type]
-    app = runtime.application  # type: ignore[attr-defined]
+    web = build_web_app(runtime, webhook_path=settings.webhook_path, secret=secret)
+    app = runtime.application
     await app.bot.set_webhook(url=settings.webhook_url + settings.webhook_path,
                               secret_token=secret, allowed_updates=["message", "callback_query"])
-    server = uvicorn.Server(uvicorn.Config(web, host=settings.webhook_listen,
-                                           port=settings.webhook_port, log_level="warning"))
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    server = server_for(web, settings.webhook_listen, settings.webhook_port)
     serving = asyncio.create_task(server.serve())
     log.info("webhook server on %s:%s", settings.webhook_listen, settings.webhook_port)
     await stop.wait()

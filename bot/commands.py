@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from telegram import BotCommand, BotCommandScopeChat
+from telegram import Bot, BotCommand, BotCommandScopeChat
 from telegram.error import TelegramError
-from telegram.ext import ExtBot
 
 from bot.i18n import N_, L10n
 from bot.services.sessions import ChatSession
@@ -38,7 +37,7 @@ class CommandMenu:
     def __init__(self, default_lang: str) -> None:
         self.default_lang = default_lang
 
-    async def publish(self, bot: ExtBot) -> None:
+    async def publish(self, bot: Bot) -> None:
         """Set the menu for every language; a refusal is logged, never fatal."""
         try:
             await bot.set_my_commands(commands_for(self.default_lang))
@@ -47,7 +46,7 @@ class CommandMenu:
         except TelegramError as exc:
             log.warning("the Bot API refused the command menu (%s); going on without it", exc)
 
-    async def apply_to_chat(self, bot: ExtBot, session: ChatSession) -> None:
+    async def apply_to_chat(self, bot: Bot, session: ChatSession) -> None:
         """After /lang: the menu of that chat follows the chosen language."""
         try:
             await bot.set_my_commands(commands_for(session.lang),

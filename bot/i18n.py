@@ -12,7 +12,13 @@ from __future__ import annotations
 import gettext
 import io
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, tzinfo
+
+# L10n's methods named date/time/datetime shadow those types inside its class body;
+# these aliases name the types there.
+from datetime import date as Date
+from datetime import datetime, tzinfo
+from datetime import datetime as DateTime
+from datetime import time as Time
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
@@ -100,25 +106,25 @@ class L10n:
             moment = moment.replace(tzinfo=ZoneInfo("UTC"))
         return moment.astimezone(self.tz)
 
-    def date(self, value: date | datetime, fmt: str = "full") -> str:
+    def date(self, value: Date | DateTime, fmt: str = "full") -> str:
         """``jeudi 3 décembre 2026`` (full), ``3 déc. 2026`` (medium), ``03/12/2026`` (short)."""
-        if isinstance(value, datetime):
+        if isinstance(value, DateTime):
             value = self.local(value).date()
         return format_date(value, format=fmt, locale=self.babel_locale)
 
-    def day(self, value: date | datetime) -> str:
+    def day(self, value: Date | DateTime) -> str:
         """Short day heading: ``jeudi 3 déc.``."""
-        if isinstance(value, datetime):
+        if isinstance(value, DateTime):
             value = self.local(value).date()
         return format_date(value, format="EEEE d MMM", locale=self.babel_locale)
 
-    def time(self, value: datetime | time) -> str:
+    def time(self, value: DateTime | Time) -> str:
         """``14:30`` in French, ``14:30`` in British English too (24-hour clocks)."""
-        if isinstance(value, datetime):
+        if isinstance(value, DateTime):
             value = self.local(value)
         return format_time(value, format="HH:mm", locale=self.babel_locale)
 
-    def datetime(self, value: datetime) -> str:
+    def datetime(self, value: DateTime) -> str:
         return format_datetime(self.local(value), format="medium", locale=self.babel_locale)
 
     def money(self, amount: float | Decimal, currency: str = "EUR") -> str:

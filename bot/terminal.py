@@ -19,6 +19,8 @@ import tempfile
 from pathlib import Path
 from typing import Any, TextIO
 
+from telegram import Update
+
 from bot.app import Runtime
 from bot.inbound import deliver
 from bot.runtime import open_runtime
@@ -129,7 +131,9 @@ class TerminalChat:
         """Updates the bot re-queued itself (a request resumed after unlock)."""
         queue = self.runtime.application.update_queue
         while not queue.empty():
-            await deliver(self.runtime.application, queue.get_nowait())
+            update = queue.get_nowait()
+            if isinstance(update, Update):
+                await deliver(self.runtime.application, update)
 
     async def expects_secret(self) -> bool:
         """Is the bot waiting for a password or PIN from this chat? (then: no echo)"""

@@ -8,10 +8,13 @@ and the SSO callback (``GET /sso/callback``, see ``bot/sso.py``).
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import json
 import logging
+from collections.abc import Iterator
 
+import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -66,3 +69,16 @@ async def _safe(check: object) -> bool:
     except Exception:
         log.exception("health check failed")
         return False
+
+
+class _Server(uvicorn.Server):
+    """uvicorn without its own SIGINT/SIGTERM handlers: the command line owns the signals
+    and stops the bot and the web server together."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def server_for(app: Starlette, host: str, port: int) -> uvicorn.Server:
+    return _Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
