@@ -20,18 +20,18 @@ provider when no ``ARTIS_URL`` is set) and the bot's public base (``WEBHOOK_URL`
 
 from __future__ import annotations
 
-import html
 import logging
 from enum import Enum
 from typing import TYPE_CHECKING
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 from telegram import Bot
 from telegram.error import TelegramError
 
 from bot import outbound, steps
+from bot.pages import Page
 from bot.services.pairing import LoggedIn
 from bot.services.sso import CALLBACK_PATH
 from bot.storage import LockTimeout
@@ -98,46 +98,14 @@ async def complete(services: Services, bot: Bot, state: str, ticket: str) -> Res
 
 
 # -- the browser's side ----------------------------------------------------------------------
-_PAGES = {
-    Result.PAIRED: ("C'est fait", "C'est fait, vous pouvez revenir dans Telegram."),
-    Result.NOT_ALLOWED: (
-        "Connexion réussie",
-        "Vous êtes bien connecté, mais votre compte artis.net ne peut pas encore utiliser "
-        "l'assistant. Revenez dans Telegram : le message de l'assistant explique quoi faire."),
-    Result.REFUSED: (
-        "Connexion impossible",
-        "Ce lien de connexion n'est pas valable, ou la connexion a été refusée. Revenez dans "
-        "Telegram : vous pouvez envoyer votre mot de passe artis.net, ou demander un nouveau "
-        "QR code à votre responsable."),
-    Result.UNAVAILABLE: (
-        "Service indisponible",
-        "artis.net ne répond pas pour le moment. Revenez dans Telegram et envoyez votre mot de "
-        "passe artis.net, ou demandez un nouveau QR code dans quelques minutes."),
-}
 _STATUS = {Result.PAIRED: 200, Result.NOT_ALLOWED: 200, Result.REFUSED: 400,
            Result.UNAVAILABLE: 503}
-_HEADERS = {
-    "Cache-Control": "no-store",
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
-    "frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
-    "Referrer-Policy": "no-referrer",  # the callback URL carries the state and ticket
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-}
+SSO_PAGE = Page("sso.html", style="sso.css")  # headers: bot.pages.SecurityHeaders
 
 
 def page(result: Result) -> Response:
-    title, text = _PAGES[result]
-    body = (
-        '<!doctype html>\n<html lang="fr"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{html.escape(title, quote=False)} · Assistant CRM artis</title><style>"
-        "body{font-family:system-ui,sans-serif;max-width:30rem;margin:3rem auto;padding:0 1rem;"
-        "line-height:1.5}</style></head><body>"
-        f"<h1>{html.escape(title, quote=False)}</h1><p>{html.escape(text, quote=False)}</p>"
-        "</body></html>\n"
-    )
-    return HTMLResponse(body, status_code=_STATUS[result], headers=_HEADERS)
+    """The browser's page for ``result``; its French text is in ``bot/templates/sso.html``."""
+    return SSO_PAGE.response(status_code=_STATUS[result], result=result.value)
 
 
 def build_sso_routes(services: Services, bot: Bot) -> list[Route]:

@@ -27,7 +27,7 @@ from bot.web import build_web_app
 from integrations.fake_bot_api import BOT_USER, FakeBotApi
 from tests.browser import chromium, decode_data_url, decode_qr, require_chromium, serve
 
-SECRET = "s3cret-admin"
+SECRET = "s3cret-admin-page-42"
 BOT_USERNAME = BOT_USER["username"]
 LINK = re.compile(rf"https://t\.me/{BOT_USERNAME}\?start=([A-Za-z0-9_-]{{32,64}})")
 SCREENSHOT = Path("/tmp/admin.png")
@@ -60,7 +60,7 @@ async def start_site(data_dir: Path, admin_secret: str | None) -> AsyncIterator[
     api = FakeBotApi()
     settings = make_settings(data_dir, admin_secret)
     async with open_runtime(settings, transport=api.transport(), token=api.token) as runtime:
-        app = build_web_app(runtime, webhook_path="/telegram", secret="hook-secret")
+        app = build_web_app(runtime, webhook_path="/telegram", secret="hook-secret-for-tests")
         async with serve(app) as url:
             yield Site(url, runtime)
 

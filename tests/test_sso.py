@@ -83,7 +83,7 @@ async def sign_in(url: str, login: str, password: str = "demo") -> str:
 
 async def open_callback(bot: BotHarness, path: str) -> httpx.Response:
     """The browser coming back to the bot's web server."""
-    web = build_web_app(bot.runtime, webhook_path="/telegram", secret="s3cret")
+    web = build_web_app(bot.runtime, webhook_path="/telegram", secret="s3cret-sso-webhook-42")
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=web),
                                  base_url=PUBLIC) as browser:
         return await browser.get(path)

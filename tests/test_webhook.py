@@ -9,7 +9,7 @@ import httpx
 from bot.web import build_web_app
 from tests.harness import BotHarness, new_user
 
-SECRET = "s3cret_token-42"
+SECRET = "s3cret_token-42-webhook"
 
 
 async def test_webhook_checks_the_secret_and_processes_updates(bot: BotHarness) -> None:
