@@ -144,7 +144,7 @@ class AuthBackoff:
             return 0.0
         record.times.clear()
         record.strikes += 1
-        lockout = min(self.delay * 2 ** (record.strikes - 1), self.max_delay)
+        lockout = min(self.delay * (1 << (record.strikes - 1)), self.max_delay)
         record.blocked_until = now + lockout
         return lockout
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
+from typing import Literal
 
 from babel.dates import format_timedelta
 
@@ -63,11 +64,14 @@ async def unit_reps(artis: ArtisClient, unit: OrgUnit) -> list[User]:
 
 
 # -- wording ------------------------------------------------------------------------------
+_UNITS: tuple[tuple[Literal["day", "hour", "minute", "second"], int], ...] = (
+    ("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1))
+
+
 def validity_fr(seconds: int) -> str:
     """``15 minutes``, ``2 heures``, ``90 minutes``, ``1 jour``: how long a link lasts, in
     French, exactly (Babel's own rounding would print 90 minutes as ``2 heures``)."""
-    unit = next(name for name, size in (("day", 86400), ("hour", 3600), ("minute", 60),
-                                        ("second", 1)) if seconds % size == 0)
+    unit = next(name for name, size in _UNITS if seconds % size == 0)
     return format_timedelta(timedelta(seconds=seconds), granularity=unit, threshold=math.inf,
                             locale="fr")
 
