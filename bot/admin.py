@@ -192,7 +192,7 @@ def build_admin_routes(services: Services, *, clock: Clock = time.time,
             password = _password(request)
             if password is None or not hmac.compare_digest(password.encode(), secret.encode()):
                 if password is not None:  # a browser's first, credential-less request is no try
-                    _note_failure(backoff, address, request)
+                    _note_failure(backoff, address)
                 return Response(
                     "Authentification requise.\n", status_code=401, media_type="text/plain",
                     headers={"WWW-Authenticate": f'Basic realm="{REALM}", charset="UTF-8"'})
@@ -351,11 +351,11 @@ def _password(request: Request) -> str | None:
     return password if sep else ""
 
 
-def _note_failure(backoff: AuthBackoff, address: str, request: Request) -> None:
+def _note_failure(backoff: AuthBackoff, address: str) -> None:
     """Log a wrong password with the client address (never what was tried) and count it."""
     lockout = backoff.failed(address)
-    log.warning("admin page: wrong password from %s (%s %s)", address, request.method,
-                request.url.path)
+    # The path is not logged: percent-decoded, it could forge log lines.
+    log.warning("admin page: wrong password from %s", address)
     if lockout:
         log.warning("admin page: %d wrong passwords from %s; refusing it for %d s",
                     backoff.max_failures, address, lockout)
