@@ -50,6 +50,7 @@ from bot.pairing_cli import (
 from bot.qr import qr_data_url, qr_png
 from bot.services.pairing import Invite
 from bot.settings import Settings
+from bot.storage import STORE_ERRORS
 from integrations.artis.errors import ArtisError, NotFound
 from integrations.artis.models import OrgUnit
 
@@ -215,6 +216,13 @@ def build_admin_routes(services: Services, *, clock: Clock = time.time,
                 return ERROR_PAGE.response(
                     status_code=502, units=[], unit=None,
                     message="artis.net ne répond pas correctement. Réessayez dans un instant.")
+            except STORE_ERRORS as exc:
+                log.warning("admin page: the bot's store failed: %s: %s",
+                            type(exc).__name__, exc)
+                return ERROR_PAGE.response(
+                    status_code=503, units=[], unit=None,
+                    message="Le stockage de l'assistant (Redis) ne répond pas. "
+                            "Réessayez dans un instant.")
 
         return wrapper
 
