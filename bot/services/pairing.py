@@ -160,9 +160,10 @@ class PairingService:
             await self.revoke(user.login)
         previous = session.link
         link = ArtisLink(login=user.login, display_name=user.display_name,
-                         artis_token=result.token, is_manager=bool(user.heads_org_units),
+                         is_manager=bool(user.heads_org_units),
                          pin_hash=previous.pin_hash if previous and previous.login == user.login
-                         else None)
+                         else None
+                         ).with_token(result.token, self.sessions.token_deadline(result.expires_at))
         await self.sessions.save_link(session, link)
         return LoggedIn(link, user)
 
@@ -229,15 +230,16 @@ class PairingService:
         return (now or time.time()) - link.last_seen > self.idle_lock
 
     async def lock(self, session: ChatSession, *, expired: bool = False) -> None:
-        """Lock the session. Idle: the artis.net token is kept for a PIN unlock. ``expired``:
-        artis.net no longer accepts the token, so it is dropped and only the password unlocks."""
+        """Lock the session. Idle: the artis.net token is kept (sealed, until it expires) for
+        a PIN unlock, and dropped if the rep has no PIN: only the password unlocks then.
+        ``expired``: artis.net no longer accepts the token, so it is dropped too."""
         link = session.link
         if link is None or (link.locked and not expired):
             return
-        update: dict[str, object] = {"locked": True}
-        if expired:
-            update["artis_token"] = None
-        await self.sessions.save_link(session, link.model_copy(update=update))
+        locked = link.model_copy(update={"locked": True})
+        if expired or link.pin_hash is None:
+            locked = locked.without_token()
+        await self.sessions.save_link(session, locked)
 
     async def touch(self, session: ChatSession) -> None:
         """Record activity; written at most once a minute to spare the store."""
@@ -256,7 +258,7 @@ class PairingService:
         try:
             await self.artis.me(link.artis_token)
         except SessionExpired:
-            await self.sessions.save_link(session, link.model_copy(update={"artis_token": None}))
+            await self.sessions.save_link(session, link.without_token())
             return None
         await self.sessions.save_link(session, link.model_copy(
             update={"locked": False, "last_seen": time.time()}))
