@@ -8,11 +8,13 @@ no handler and no Telegram ``Application``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from bot.commands import CommandMenu
 from bot.scope import ChatScopes
 from bot.services.drafts import Drafts
 from bot.services.pairing import PairingService
+from bot.services.planning import PlanningService
 from bot.services.sessions import SessionRepo
 from bot.services.sso import SsoSignIn
 from bot.settings import Settings
@@ -31,3 +33,8 @@ class Services:
     pairing: PairingService
     sso: SsoSignIn
     commands: CommandMenu
+
+    @cached_property
+    def planning(self) -> PlanningService:
+        """The rep's day (home, planning, action cards), on the shared artis.net client."""
+        return PlanningService(self.artis, self.settings.tz)

@@ -5,6 +5,8 @@
 - ``send(bot, chat_id, reply)`` — a message nobody asked for right now (a manager's
   notice, the SSO result, a finished transcription, a digest);
 - ``edit(bot, chat_id, message_id, reply)`` — a known message, from a job;
+- ``answer_cards(update, items)`` — several messages in the update's chat: texts, place
+  cards (``sendVenue``) and contact cards (``sendContact``), in order;
 - ``toast`` answers a button press with a short notice; ``delete_secret`` removes a
   password or PIN from the chat.
 
@@ -21,7 +23,7 @@ from telegram import Bot, Message, Update
 from telegram.constants import MessageLimit
 from telegram.error import BadRequest, TelegramError
 
-from bot.views import Reply
+from bot.views import ContactCard, Outgoing, Reply, Venue
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +52,33 @@ async def send(bot: Bot, chat_id: int, reply: Reply) -> list[Message]:
         sent.append(await bot.send_message(chat_id, chunk,
                                            reply_markup=reply.keyboard if last else None))
     return sent
+
+
+async def answer_cards(update: Update, items: list[Outgoing]) -> None:
+    """Send ``items`` in the update's chat (a pressed button stops spinning first)."""
+    await _answer_query(update)
+    chat = update.effective_chat
+    if chat is None:
+        return
+    bot = chat.get_bot()
+    for item in items:
+        await send_item(bot, chat.id, item)
+
+
+async def send_item(bot: Bot, chat_id: int, item: Outgoing) -> list[Message]:
+    """One message, place card or contact card."""
+    match item:
+        case Reply():
+            return await send(bot, chat_id, item)
+        case Venue():
+            return [await bot.send_venue(chat_id, latitude=item.latitude,
+                                         longitude=item.longitude, title=item.title[:128],
+                                         address=item.address[:256],
+                                         reply_markup=item.keyboard)]
+        case ContactCard():
+            return [await bot.send_contact(chat_id, phone_number=item.phone_number,
+                                           first_name=item.first_name[:64],
+                                           last_name=(item.last_name or None))]
 
 
 async def edit(bot: Bot, chat_id: int, message_id: int, reply: Reply) -> None:

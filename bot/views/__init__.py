@@ -21,6 +21,30 @@ class Reply:
     keyboard: InlineKeyboardMarkup | None = None
 
 
+@dataclass(frozen=True)
+class Venue:
+    """A place card (``sendVenue``): the phone opens it in its maps app; URL buttons below."""
+
+    latitude: float
+    longitude: float
+    title: str
+    address: str
+    keyboard: InlineKeyboardMarkup | None = None
+
+
+@dataclass(frozen=True)
+class ContactCard:
+    """A contact card (``sendContact``) the phone calls or saves in one tap."""
+
+    phone_number: str
+    first_name: str
+    last_name: str | None = None
+
+
+#: What a renderer may hand to ``bot/outbound.py``: a message, a place or a contact card.
+Outgoing = Reply | Venue | ContactCard
+
+
 def esc(value: object) -> str:
     return html.escape(str(value), quote=False)
 
@@ -31,3 +55,7 @@ def keyboard(*rows: list[InlineKeyboardButton]) -> InlineKeyboardMarkup:
 
 def button(text: str, data: str) -> InlineKeyboardButton:
     return InlineKeyboardButton(text, callback_data=data)
+
+
+def url_button(text: str, url: str) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text, url=url)

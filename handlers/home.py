@@ -1,0 +1,85 @@
+"""The home screen: indicators of the rep's day and the way to everything else.
+
+Shown right after pairing, on /start when paired, /menu, a greeting (« bonjour »), the
+🏠 Menu button, and as the fresh menu after an expired or foreign button.
+"""
+
+from __future__ import annotations
+
+import re
+
+from telegram import Update
+from telegram.ext import CommandHandler, MessageHandler, filters
+
+from bot.callbacks import CallbackData
+from bot.context import BotContext
+from bot.outbound import answer, toast
+from bot.views import Reply, common
+from bot.views import planning as views
+from bot.views.planning import MenuCb, MenuTarget
+from integrations.artis.errors import ArtisUnavailable
+
+GREETING = re.compile(r"^\s*(bonjour|bonsoir|salut|coucou|hello|hi|hey|good morning|menu)"
+                      r"\s*[!.]*\s*$", re.IGNORECASE)
+
+
+def token_of(context: BotContext) -> str:
+    """The rep's artis.net token (the access guard let only an unlocked, paired rep by)."""
+    link = context.session.link
+    token = link.artis_token if link is not None else None
+    if token is None:
+        raise RuntimeError("no artis.net session past the access guard")
+    return token
+
+
+async def artis_down(update: Update, context: BotContext, retry: CallbackData) -> None:
+    """artis.net did not answer: say so, with a 🔄 button repeating the request."""
+    await answer(update, views.unavailable(context.l10n, retry.pack()),
+                 edit=update.callback_query is not None)
+
+
+async def show_home(update: Update, context: BotContext, *, edit: bool = False,
+                    welcome: Reply | None = None) -> None:
+    """The home screen; right after pairing, below the ``welcome`` in the same message."""
+    link = context.session.link
+    try:
+        data = await context.services.planning.home(token_of(context))
+    except ArtisUnavailable:
+        if welcome is not None:
+            await answer(update, welcome)
+        await artis_down(update, context, MenuCb(MenuTarget.HOME))
+        return
+    name = link.display_name if link is not None else ""
+    screen = views.home(context.l10n, name, data)
+    if welcome is not None:
+        screen = Reply(f"{welcome.text}\n\n{screen.text}", screen.keyboard)
+    await answer(update, screen, edit=edit)
+
+
+async def menu(update: Update, context: BotContext) -> None:
+    await show_home(update, context)
+
+
+async def menu_button(update: Update, context: BotContext, data: MenuCb) -> None:
+    match data.target:
+        case MenuTarget.HOME:
+            await show_home(update, context, edit=True)
+        case MenuTarget.NEARBY:
+            await toast(update, views.nearby_coming_soon(context.l10n), alert=True)
+        case MenuTarget.HELP:
+            await answer(update, common.help_text(
+                context.l10n, paired=True,
+                support_contact=context.services.settings.support_contact))
+
+
+async def stale(update: Update, context: BotContext) -> None:
+    """An expired, forged or foreign button: the stale answer, then a fresh menu."""
+    await toast(update, common.stale_button(context.l10n), alert=True)
+    await show_home(update, context)
+
+
+HANDLERS = [
+    CommandHandler(["menu", "accueil", "home"], menu),
+    MessageHandler(filters.TEXT & ~filters.COMMAND & filters.Regex(GREETING), menu),
+    MenuCb.handler(menu_button),
+]
