@@ -38,7 +38,13 @@ def contact_name(contact: Contact) -> str:
 
 
 def back_row(t: L10n, data: CardCb) -> list[InlineKeyboardButton]:
+    """From the card: to the planning (or home) it was opened from."""
     return [button(t._("⬅ Back"), data.back().pack())]
+
+
+def to_card_row(t: L10n, data: CardCb) -> list[InlineKeyboardButton]:
+    """From a screen of the card (contacts, attachments, affaire): back to the card."""
+    return [button(t._("⬅ Back"), data.pack())]
 
 
 def card(t: L10n, outcome: Card, data: CardCb) -> Reply:
@@ -167,7 +173,7 @@ def contacts(t: L10n, outcome: Card, data: CardCb) -> Reply:
         if direct or mobile:
             rows.append([button(clip(t._("📞 Call {name}", name=contact.display_name)),
                                 OpCb.of(data, Op.CALL, ref=contact.id).pack())])
-    rows.append(back_row(t, data))
+    rows.append(to_card_row(t, data))
     return Reply("\n".join(lines), keyboard(*rows))
 
 
@@ -189,7 +195,7 @@ def attachments(t: L10n, outcome: Card, data: CardCb) -> Reply:
         if item.description:
             line += f" — <i>{esc(item.description)}</i>"
         lines.append(line)
-    return Reply("\n".join(lines), keyboard(back_row(t, data)))
+    return Reply("\n".join(lines), keyboard(to_card_row(t, data)))
 
 
 def affaire(t: L10n, outcome: AffaireCard, data: CardCb) -> Reply:
@@ -208,4 +214,4 @@ def affaire(t: L10n, outcome: AffaireCard, data: CardCb) -> Reply:
         lines.append(t._("Expected closing: {day}", day=esc(t.date(item.expected_close_date))))
     if item.main_sales_rep_login:
         lines.append(t._("Main sales rep: {login}", login=esc(item.main_sales_rep_login)))
-    return Reply("\n".join(lines), keyboard(back_row(t, data)))
+    return Reply("\n".join(lines), keyboard(to_card_row(t, data)))

@@ -112,6 +112,7 @@ class _SeedBuilder:
         self._affaires()
         for login, indexes in data.PORTFOLIOS.items():
             self._actions_for(login, indexes)
+        self._done_without_report(DemoLogins.COMMERCIAL)
         self._attachments()
         return self.seed
 
@@ -376,6 +377,23 @@ class _SeedBuilder:
             source="artis",
         )
         action.follow_up = FollowUp(kind=FollowUpKind.AUCUNE)
+
+    def _done_without_report(self, login: str, count: int = 2) -> None:
+        """The rep's latest done actions before today were ticked done in artis.net with no
+        compte rendu yet: the home screen always has some to show."""
+        done = sorted(
+            (
+                a
+                for a in self.seed.actions
+                if a.assignee_login == login
+                and a.status is ActionStatus.REALISEE
+                and a.planned_start.date() < self.today
+            ),
+            key=lambda a: a.planned_start,
+        )
+        for action in done[-count:]:
+            action.report = None
+            action.follow_up = None
 
     # -- files ----------------------------------------------------------------
 

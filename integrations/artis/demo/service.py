@@ -332,7 +332,7 @@ class DemoService:
     def _check_reportable(caller: Caller, action: Action) -> None:
         if action.assignee_login != caller.login:
             raise ApiError(403, "forbidden", "only the assignee can report on an action")
-        if action.status is ActionStatus.REALISEE:
+        if action.status is ActionStatus.REALISEE and action.report is not None:
             raise ApiError(409, "already_reported", "this action already has a report")
         if action.status is ActionStatus.ANNULEE:
             raise ApiError(409, "action_cancelled", "this action was cancelled")

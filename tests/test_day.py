@@ -1,0 +1,338 @@
+"""The rep's day, seen from the chat: home, planning, action card, call and route.
+
+Driven through the real Application against the demo artis.net, pressing buttons by their
+label, on both stores. The demo seeds a full day for Camille Martin (demo.commercial) every
+day, attachments on today's first appointment, overdue actions and actions done without a
+compte rendu.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date
+
+from bot.services.planning import View
+from bot.terminal import TerminalChat
+from bot.views.planning import CardCb, Op, OpCb, PlanCb
+from integrations.artis.client import ArtisClient
+from integrations.artis.demo import DemoLogins
+from integrations.fake_bot_api import SimUser
+from tests.harness import BotHarness, new_user
+
+STALE = "n'est plus valable"
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def today() -> date:
+    return datetime.now(PARIS).date()
+
+
+def fr(day: date, fmt: str = "full") -> str:
+    return format_date(day, format=fmt, locale="fr_FR")
+
+
+async def paired(bot: BotHarness) -> SimUser:
+    user = new_user()
+    await bot.pair(user)
+    return user
+
+
+async def press_in_place(bot: BotHarness, user: SimUser, label: str) -> str:
+    """Press ``label``; the pressed message itself must change (edited in place), and
+    nothing new is sent. Returns its new text."""
+    message, _ = bot.find_button(user, label)
+    before = len(bot.api.calls)
+    await bot.press_label(user, label)
+    calls = bot.api.calls[before:]
+    assert not [c for c in calls if c.method.startswith("send")], [c.method for c in calls]
+    edits = [c for c in calls if c.method == "editMessageText"]
+    assert edits and all(c.params["message_id"] == message["message_id"] for c in edits)
+    return str(bot.api.messages[(user.id, message["message_id"])]["text"])
+
+
+def labels(bot: BotHarness, message: dict[str, Any]) -> list[str]:
+    return [b["text"] for b in bot.api.buttons(message)]
+
+
+# -- home -------------------------------------------------------------------------------------
+async def test_pairing_ends_on_the_home_screen_with_the_days_indicators(bot: BotHarness) -> None:
+    user = new_user()
+    [welcome] = await bot.pair(user)
+    assert "Appairage réussi" in welcome
+    assert fr(today()) in welcome
+    assert "Actions aujourd'hui : <b>5</b>" in welcome
+    assert "RDV cette semaine : <b>" in welcome
+    assert re.search(r"Actions en retard : <b>[1-9]\d*</b>", welcome)
+    assert "Réalisées sans compte rendu : <b>2</b>" in welcome
+    assert "Prochaine action :" in welcome
+    shown = labels(bot, bot.last(user))
+    for label in ("📅 Aujourd'hui", "🗓 Semaine", "📍 À proximité", "❓ Aide", "📞 Appeler",
+                  "🗺 Itinéraire"):
+        assert label in shown
+    assert any(label.startswith("➡️ Ouvrir : ") for label in shown)
+
+
+async def test_menu_start_and_a_greeting_show_the_home_screen(bot: BotHarness) -> None:
+    user = await paired(bot)
+    for said in ("/menu", "bonjour", "Bonjour !", "/start"):
+        [home] = await bot.say(user, said)
+        assert "Actions aujourd'hui" in home, said
+    [home] = await bot.say(user, "/start")
+    assert "déjà appairé" in home
+
+
+async def test_nearby_says_it_is_coming_and_help_answers(bot: BotHarness) -> None:
+    user = await paired(bot)
+    before = len(bot.toasts())
+    assert await bot.press_label(user, "📍 À proximité") == []
+    assert "prochaine version" in bot.toasts()[before]
+    [help_text] = await bot.press_label(user, "❓ Aide")
+    assert "Ce que je sais faire" in help_text
+
+
+async def test_the_next_visits_contact_is_two_taps_from_home(bot: BotHarness) -> None:
+    user = await paired(bot)
+    before = len(bot.api.calls)
+    [numbers] = await bot.press_label(user, "📞 Appeler")
+    assert re.search(r"\+33 \d( \d\d){4}", numbers)
+    cards = [c for c in bot.api.calls[before:] if c.method == "sendContact"]
+    assert cards and all(c.params["phone_number"].startswith("+33 ") for c in cards)
+    assert all(c.params["first_name"] for c in cards)
+
+
+async def test_the_route_is_a_venue_card_with_map_buttons(bot: BotHarness) -> None:
+    user = await paired(bot)
+    before = len(bot.api.calls)
+    assert await bot.press_label(user, "🗺 Itinéraire") == []
+    [venue] = [c for c in bot.api.calls[before:] if c.method == "sendVenue"]
+    lat, lon = venue.params["latitude"], venue.params["longitude"]
+    assert 48 < float(lat) < 49.5 and 1.5 < float(lon) < 3  # Île-de-France
+    assert re.search(r"\d{5} ", venue.params["address"])
+    urls = {b["text"]: b["url"] for b in bot.api.buttons(bot.last(user))}
+    point = f"{lat}%2C{lon}"
+    assert urls["🗺 Google Maps"] == (
+        f"https://www.google.com/maps/dir/?api=1&destination={point}")
+    assert urls["🗺 Apple Plans"] == f"https://maps.apple.com/?daddr={point}"
+    assert urls["🚗 Waze"] == f"https://waze.com/ul?ll={point}&navigate=yes"
+
+
+# -- planning ---------------------------------------------------------------------------------
+async def test_planning_moves_between_day_week_and_month_in_the_same_message(
+        bot: BotHarness) -> None:
+    user = await paired(bot)
+    [day] = await bot.say(user, "/planning")
+    assert f"<b>{fr(today())}</b> (aujourd'hui)" in day
+    assert "5 actions" in day and " · RDV · " in day
+    assert re.search(r"\d\d:\d\d · (RDV|Appel|E-mail|Relance) · (à faire|en retard) — <b>", day)
+    shown = labels(bot, bot.last(user))
+    assert {"◀", "▶", "• Jour", "Semaine", "Mois"} <= set(shown)
+
+    week = await press_in_place(bot, user, "Semaine")
+    monday = today() - timedelta(days=today().weekday())
+    assert f"Semaine du {fr(monday, 'EEEE d MMMM')} au {fr(monday + timedelta(days=6))}" in week
+    days = re.findall(r"\n<b>(\w+ \d+ [\w.]+)</b>\n", week)  # grouped by day
+    assert len(days) >= 2 and days[0] != days[1]
+    assert all(day.split()[0] in ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi",
+                                  "dimanche") for day in days)
+
+    month = await press_in_place(bot, user, "Mois")
+    assert f"<b>{fr(today(), 'LLLL y')}</b>" in month
+    assert "Page 1/" in month
+    page2 = await press_in_place(bot, user, "Page suivante ›")
+    assert "Page 2/" in page2
+    before = await press_in_place(bot, user, "◀")
+    last_month = (today().replace(day=1) - timedelta(days=1))
+    assert f"<b>{fr(last_month, 'LLLL y')}</b>" in before
+    back = await press_in_place(bot, user, "▶")
+    assert f"<b>{fr(today(), 'LLLL y')}</b>" in back and "Page 1/" in back
+
+
+async def test_an_empty_day_says_so(bot: BotHarness) -> None:
+    user = await paired(bot)
+    await bot.say(user, "/planning")
+    for _ in range(10):  # the rep's weekends are free, except today
+        text = await press_in_place(bot, user, "▶")
+        if "Rien de prévu" in text:
+            break
+    else:
+        raise AssertionError("no empty day within ten days")
+    assert "Rien de prévu ce jour-là" in text and "actions" not in text
+    assert {"◀", "▶", "Aujourd'hui"} <= set(labels(bot, bot.last(user)))
+
+
+async def test_an_old_planning_message_keeps_working(bot: BotHarness) -> None:
+    user = await paired(bot)
+    await bot.say(user, "/planning")
+    await press_in_place(bot, user, "Semaine")
+    old = bot.last(user)
+    await bot.say(user, "/planning")  # a newer message
+    [button] = [b for b in bot.api.buttons(old) if b["text"] == "▶"]
+    [next_week] = await bot.send(bot.api.callback_update(user, button["callback_data"], old))
+    monday = today() - timedelta(days=today().weekday()) + timedelta(days=7)
+    assert f"Semaine du {fr(monday, 'EEEE d MMMM')}" in next_week
+    assert bot.api.messages[(user.id, old["message_id"])]["text"] == next_week
+
+
+async def test_no_message_goes_over_telegrams_limit(bot: BotHarness) -> None:
+    user = await paired(bot)
+    await bot.say(user, "/planning")
+    await bot.press_label(user, "Mois")
+    assert all(len(m.get("text", "")) <= 4096 for m in bot.bot_messages(user))
+    assert len(bot.api.buttons(bot.last(user))) <= 20
+
+
+# -- action card ------------------------------------------------------------------------------
+async def test_the_action_card_and_its_screens(bot: BotHarness) -> None:
+    user = await paired(bot)
+    await bot.say(user, "/planning")
+    card = await press_in_place(bot, user, "09:30 RDV")  # today's first appointment
+    assert card.startswith("<b>RDV</b> · ")
+    assert f"📅 {fr(today())} · 09:30–10:30" in card
+    assert "Imprimerie Carpentier" in card and "Horaires d'ouverture" in card
+    assert "👥 <b>Contacts</b>" in card and " — " in card.split("Contacts</b>")[1]
+    assert "💼 Affaire n° " in card
+    assert "📎 3 pièces jointes" in card
+    shown = labels(bot, bot.last(user))
+    for label in ("📞 Appeler", "🗺 Itinéraire", "👥 Contacts", "📎 Pièces jointes (3)",
+                  "💼 Affaire", "✍️ Compte rendu", "⬅ Retour"):
+        assert label in shown
+
+    files = await press_in_place(bot, user, "📎 Pièces jointes (3)")
+    assert "Proposition_commerciale.pdf" in files and "Plan_acces.pdf" in files
+    assert "confidentielle" not in files and "Note_interne" not in files  # ERP-only files
+    assert "⬅ Retour" in labels(bot, bot.last(user))
+    assert await press_in_place(bot, user, "⬅ Retour") == card
+
+    affaire = await press_in_place(bot, user, "💼 Affaire")
+    assert "Affaire n° " in affaire
+    assert re.search("Montant : \\d{1,3}(\u202f\\d{3})*,\\d\\d\xa0€", affaire)  # 21 333,51 €
+    assert "Client : Imprimerie Carpentier" in affaire
+    assert await press_in_place(bot, user, "⬅ Retour") == card
+
+    contacts = await press_in_place(bot, user, "👥 Contacts")
+    assert "Ligne directe : +33 " in contacts and "Fonction : " in contacts
+    before = len(bot.api.calls)
+    await bot.press_label(user, next(b for b in labels(bot, bot.last(user))
+                                 if b.startswith("📞 Appeler ")))
+    [contact_card] = [c for c in bot.api.calls[before:] if c.method == "sendContact"][:1]
+    assert contact_card.params["phone_number"].startswith("+33 ")
+    await bot.press_label(user, "⬅ Retour")  # the contacts screen, back to the card
+
+    before = len(bot.toasts())
+    assert await bot.press_label(user, "✍️ Compte rendu") == []
+    assert "prochaine version" in bot.toasts()[before]
+
+    day = await press_in_place(bot, user, "⬅ Retour")
+    assert f"<b>{fr(today())}</b> (aujourd'hui)" in day
+
+
+async def test_back_from_a_card_opened_on_the_month_view_returns_to_that_page(
+        bot: BotHarness) -> None:
+    user = await paired(bot)
+    await bot.say(user, "/planning")
+    await press_in_place(bot, user, "Mois")
+    page2 = await press_in_place(bot, user, "Page suivante ›")
+    first = next(b for b in labels(bot, bot.last(user)) if re.match(r"^\S+ \w+\. \d+ \d\d:\d\d", b))
+    await press_in_place(bot, user, first)
+    assert await press_in_place(bot, user, "⬅ Retour") == page2
+
+
+# -- rules ------------------------------------------------------------------------------------
+async def another_reps_action(artis_client: ArtisClient, artis_login: Any) -> tuple[str, str]:
+    token = await artis_login(DemoLogins.TDUBOIS)
+    start = datetime.combine(today() - timedelta(days=7), datetime.min.time(), tzinfo=PARIS)
+    actions = await artis_client.list_actions(token, start, start + timedelta(days=21))
+    return actions[0].id, actions[0].company_name
+
+
+async def test_a_forged_button_for_another_reps_action_never_shows_it(
+        bot: BotHarness, artis_client: ArtisClient, artis_login: Any) -> None:
+    user = await paired(bot)
+    foreign, company = await another_reps_action(artis_client, artis_login)
+    forged = [CardCb(foreign).pack(), CardCb(foreign, View.WEEK, today(), 2).pack(),
+              *(OpCb(op, foreign).pack() for op in (Op.CALL, Op.ROUTE, Op.CONTACTS,
+                                                     Op.FILES, Op.AFFAIRE))]
+    for data in forged:
+        before_calls, before_toasts = len(bot.api.calls), len(bot.toasts())
+        [fresh_menu] = await bot.press(user, data)
+        assert STALE in bot.toasts()[before_toasts], data
+        assert "Actions aujourd'hui" in fresh_menu
+        shown = bot.api.calls[before_calls:]
+        assert not [c for c in shown if c.method in ("sendContact", "sendVenue")], data
+        assert company not in str([c.params for c in shown]), data
+
+
+async def test_a_contact_of_another_action_cannot_be_called_through_mine(
+        bot: BotHarness) -> None:
+    user = await paired(bot)
+    await bot.say(user, "/planning")
+    await bot.press_label(user, "09:30 RDV")
+    _, call = bot.find_button(user, "📞 Appeler")
+    op = OpCb.unpack(call["callback_data"])
+    assert op is not None
+    forged = OpCb(Op.CALL, op.id, ref="CTC-0099").pack()
+    before = len(bot.api.calls)
+    await bot.press(user, forged)
+    assert not [c for c in bot.api.calls[before:] if c.method == "sendContact"]
+    assert STALE in bot.toasts()[-1]
+
+
+async def test_a_stale_button_gets_the_stale_answer_and_a_fresh_menu(bot: BotHarness) -> None:
+    user = await paired(bot)
+    for data in ("pl:x:20261203:0", "pl:d:20261340:0", "act:../x:d::0:0", "op:fly:A:d::0:0:",
+                 "plan:w:20261203"):
+        before = len(bot.toasts())
+        [fresh_menu] = await bot.press(user, data)
+        assert STALE in bot.toasts()[before]
+        assert "Actions aujourd'hui" in fresh_menu
+
+
+async def test_artis_down_then_back_retries_in_place(bot: BotHarness, artis: Any) -> None:
+    user = await paired(bot)
+    artis.inject_fault(status=503, count=1000, path_prefix="/actions")
+    down = await press_in_place(bot, user, "🗓 Semaine")
+    assert "artis.net ne répond pas" in down
+    assert labels(bot, bot.last(user)) == ["🔄 Réessayer"]
+    artis.clear_faults()
+    week = await press_in_place(bot, user, "🔄 Réessayer")
+    assert "Semaine du " in week
+
+    artis.inject_fault(status=503, count=1000, path_prefix="/actions")
+    [down] = await bot.say(user, "/planning")
+    assert "artis.net ne répond pas" in down
+    artis.clear_faults()
+    day = await press_in_place(bot, user, "🔄 Réessayer")
+    assert "(aujourd'hui)" in day
+
+
+async def test_the_buttons_carry_view_and_date(bot: BotHarness) -> None:
+    user = await paired(bot)
+    await bot.say(user, "/planning")
+    [button] = [b for b in bot.api.buttons(bot.last(user)) if b["text"] == "▶"]
+    assert PlanCb.unpack(button["callback_data"]) == PlanCb(View.DAY, today() + timedelta(days=1))
+
+
+# -- terminal demo ----------------------------------------------------------------------------
+async def test_the_terminal_shows_venues_contact_cards_and_map_urls(bot: BotHarness) -> None:
+    user = await paired(bot)
+    out = io.StringIO()
+    chat = TerminalChat(bot.runtime, bot.api, out, user=user)
+    await chat.handle_line("/menu")
+
+    def number_of(label: str) -> int:
+        line = [line for line in out.getvalue().splitlines() if line.endswith(f"] {label}")][-1]
+        return int(line.strip().split("]")[0].lstrip("["))
+
+    await chat.handle_line(str(number_of("🗺 Itinéraire")))
+    shown = out.getvalue()
+    assert re.search(r"📍 .+ — .+\d{5} .+ \(4\d\.\d+, \d\.\d+\)", shown)
+    assert "🗺 Google Maps  → https://www.google.com/maps/dir/?api=1&destination=" in shown
+    assert "🚗 Waze  → https://waze.com/ul?ll=" in shown
+    await chat.handle_line("/menu")
+    await chat.handle_line(str(number_of("📞 Appeler")))
+    assert re.search(r"📇 Contact : .+, \+33 ", out.getvalue())
