@@ -163,7 +163,8 @@ _MONTHS_ABBR = {
     "nov": 11, "dec": 12,
 }
 _MONTHS = {**_MONTHS_ABBR, **_MONTHS_FULL}
-MONTH_ANY = "(?:" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
+MONTH_ANY = ("(?:" + "|".join(sorted(_MONTHS_FULL, key=len, reverse=True)) + "|(?:"
+             + "|".join(sorted(_MONTHS_ABBR, key=len, reverse=True)) + r")\.?)")
 # standing alone, only full names (not "may", "mar", "sept": a verb, a number…)
 MONTH_FULL = "(?:" + "|".join(sorted(_MONTHS_FULL, key=len, reverse=True)) + ")"
 MONTH_EN = "(?:" + "|".join(sorted(
@@ -930,7 +931,7 @@ def resolve(phrase: str, *, now: datetime, tz: ZoneInfo, lang: str = "fr",
 
 _SETTINGS: dict[str, Any] = {"PREFER_DATES_FROM": "future", "RETURN_AS_TIMEZONE_AWARE": False,
                              "DATE_ORDER": "DMY", "PREFER_DAY_OF_MONTH": "first"}
-_FALLBACK_OK = re.compile(r"\d.*(?:[/.:-]|[^\W\d_]{3,})|[^\W\d_]{3,}.*\d")
+_FALLBACK_OK = re.compile(r"(?=.*\d)(?=.*(?:[^\W\d_]{3,}|\d{4}))", re.DOTALL)
 
 
 def _fallback(phrase: str, ctx: _Ctx, lang: str) -> When | None:
