@@ -613,7 +613,9 @@ def _resolve_cluster(cluster: list[_Piece], ctx: _Ctx) -> When | None:
     today = ctx.today
     span, start, end = Span.DAY, today, today
     at: time | None = None
-    floating = not anchors  # a time or part of the day alone: today, or tomorrow if past
+    # a time or a part of the day alone: today, or for a follow-up tomorrow once past
+    # (« ce matin », « ce soir » stay today)
+    floating = not anchors and not (ppiece is not None and ppiece.explicit)
     try:
         if "week" in by and "weekday" in by:  # « jeudi de la semaine prochaine »
             _, monday, _ = _week_range(by["week"], ctx)
