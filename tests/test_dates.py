@@ -108,6 +108,7 @@ TABLE: list[tuple[str, Purpose, str | None]] = [
     ("demain vers 9h30", P, "2026-12-03 09:30"),
     ("tomorrow at 2pm", P, "2026-12-03 14:00"),
     ("monday 10am", P, "2026-12-07 10:00"),
+    ("on Monday at 9:30", P, "2026-12-07 09:30"),
     ("le 3 décembre 2026 à 14h", P, "2026-12-03 14:00"),
     # a part of the day
     ("demain matin", P, "2026-12-03 08:00-12:00"),
@@ -171,6 +172,8 @@ TABLE: list[tuple[str, Purpose, str | None]] = [
     ("by friday", F, "before 2026-12-04"),
     ("before friday", F, "before 2026-12-03"),
     ("demain avant 17h", F, "before 2026-12-03 17:00"),
+    ("au plus tard le 10 décembre", F, "before 2026-12-10"),
+    ("avant le 10 décembre", F, "before 2026-12-09"),
     ("demain après 17 heures", F, "after 2026-12-03 17:00"),
     # follow-ups (issue 10, and the voice fixtures)
     ("à rappeler jeudi prochain", F, "2026-12-10"),
@@ -341,6 +344,11 @@ def test_every_date_phrase_of_a_long_report_in_order() -> None:
     assert [f.text for f in find_all(report, now=NOW, tz=PARIS)] == [
         "le 15 janvier à 10 heures", "avant vendredi", "le 3 mars à 14 heures 30",
         "en fin de semaine"]
+
+
+def test_a_date_closing_a_sentence() -> None:
+    found = find("Nouveau passage prévu le 20/12.", now=NOW, tz=PARIS)
+    assert found is not None and (found.text, show(found.when)) == ("le 20/12", "2026-12-20")
 
 
 def test_a_past_date_is_not_taken_for_the_follow_up() -> None:

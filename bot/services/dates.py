@@ -319,7 +319,7 @@ _R_DATE_MD = _rx(r"(?:(?P<wd>" + WD + r"),?\s+)?(?P<m>" + MONTH_EN + r")\s+(?P<d
                  r"(?:st|nd|rd|th)?(?:,?\s+(?P<y>\d{4}))?")
 _R_DATE_NUM = re.compile(r"(?<![\w/.:-])(?:(?P<wd>" + WD + r")\s+)?(?:(?:le|the)\s+)?"
                          r"(?P<d>\d{1,2})(?P<sep>[/.])(?P<m>\d{1,2})(?:(?P=sep)(?P<y>\d{4}|\d{2}))?"
-                         r"(?![\w/.:-]|\.\d)")
+                         r"(?![\w/:-]|\.\d)")
 _R_DATE_ISO = re.compile(r"(?<![\w-])(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})(?![\w-])")
 _R_DATE_BARE = _rx(r"(?:(?P<wd>" + WD + r")\s+|(?:le|the)\s+)(?P<d>\d{1,2}|premier)"
                    r"(?:er|eme|e|st|nd|rd|th)?(?=\s*(?:$|[,.;:!?)]|a\s|at\s|vers\s|\d{1,2}\s*h|"
@@ -332,7 +332,7 @@ _R_TIME = [
     _rx(r"(?P<h>" + _NUMW + r")\s+heures?(?:\s+" + _MIN + r")?"),
     _rx(r"(?P<h>" + _NUMW + r"|\d{1,2})\s+o'?\s*clock"),
     _rx(r"(?P<noon>midi|minuit|noon|midnight)(?:\s+" + _MIN + r")?"),
-    _rx(r"at\s+(?P<h>\d{1,2})(?!\s*(?:%|/|\.\d|,\d))"),
+    _rx(r"at\s+(?P<h>\d{1,2})(?![\d:h/%]|\s*(?:%|[.,]\d))"),
 ]
 _WEEK_OFF = (r"(?P<off>prochaine|suivante|derniere|passee|d'apres|qui\s+vient|"
              r"d'avant|precedente)")
@@ -366,8 +366,8 @@ _R_REL = [
     _rx(r"(?:(?P<pre>sous|in|within|dans)\s+)(?:(?:une|a)\s+)?(?P<idiom>huitaine|quinzaine|"
         r"fortnight)"),
 ]
-_R_BOUND = _rx(r"(?P<b>avant(?:\s+(?:le|la|l'|d'ici))?|au\s+plus\s+tard(?:\s+(?:le|la))?|"
-               r"d'ici(?:\s+(?:le|la|a|au|l'))?|jusqu'\s*(?:au|a|en|le|la)?|jusque|"
+_R_BOUND = _rx(r"(?P<b>avant(?:\s+d'ici)?|au\s+plus\s+tard|"  # « le », « la »: in the gap
+               r"d'ici|jusqu'\s*(?:au|a|en)?|jusque|"
                r"no\s+later\s+than|before|by|until|till|apres|after|a\s+partir\s+d[eu']?|"
                r"from)")
 
