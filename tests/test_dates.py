@@ -368,6 +368,32 @@ def test_long_input_is_none_at_once() -> None:
     assert time.perf_counter() - started < 0.05
 
 
+def test_pathological_texts_stay_fast() -> None:
+    for text in (" " * 9_990 + "demain", "dans " * 1_990, "1 " * 4_990, "12/" * 3_300,
+                 "fin de la " * 990, "vingt et " * 1_100):
+        started = time.perf_counter()
+        find_all(text, now=NOW, tz=PARIS)
+        assert time.perf_counter() - started < 0.2, text[:20]
+    found = find(" " * 9_990 + "demain", now=NOW, tz=PARIS)
+    assert found is not None and found.start == 9_990
+
+
+def test_random_word_salad_never_raises() -> None:
+    import random
+
+    words = ("le la à de du demain jeudi prochain 14h 3 décembre fin début semaine mois dans "
+             "trois jours avant après 10 heures matin soir midi / . : - , 12 2026 en mi next "
+             "week in at by 9:30 pm am İ ß œ ’ — 1er vingt et un 31 00:00 24h 0h").split()
+    rng = random.Random(7)
+    for _ in range(1_500):
+        text = " ".join(rng.choice(words) for _ in range(rng.randint(0, 10)))
+        if rng.random() < 0.3:
+            text = text.replace(" ", "")
+        for purpose in (P, F):
+            resolve(text, now=NOW, tz=PARIS, purpose=purpose)
+            find_all(text, now=NOW, tz=PARIS, purpose=purpose)
+
+
 def test_a_phrase_resolves_in_a_few_milliseconds() -> None:
     warm_up()
     phrases = [p for p, _, _ in TABLE if p]
