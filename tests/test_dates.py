@@ -151,6 +151,12 @@ TABLE: list[tuple[str, Purpose, str | None]] = [
     ("next month", P, "month 2027-01-01..2027-01-31"),
     ("early february", P, "period 2027-02-01..2027-02-10"),
     ("end of march", P, "period 2027-03-21..2027-03-31"),
+    # a run of days
+    ("du 3 au 5 décembre", P, "period 2026-12-03..2026-12-05"),
+    ("planning du 28 décembre au 3 janvier", P, "period 2026-12-28..2027-01-03"),
+    ("entre le 3 et le 5 décembre", P, "period 2026-12-03..2026-12-05"),
+    ("from the 3rd to the 5th of December", P, "period 2026-12-03..2026-12-05"),
+    ("du 5 au 3 décembre", P, None),
     # relative spans
     ("dans trois semaines", P, "2026-12-23"),
     ("dans 2 jours", P, "2026-12-04"),

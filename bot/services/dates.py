@@ -28,7 +28,7 @@ import datetime as _dt
 import re
 import unicodedata
 from calendar import monthrange
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import Enum
 from typing import Any
@@ -290,7 +290,8 @@ class _Piece:
     ago: bool = False
     bound: str = ""  # before / by / until / after
     explicit: bool = True  # week/month: "semaine" said with its offset word
-    extra: dict[str, Any] = field(default_factory=dict)
+    day2: int = 0  # range: its last day and month
+    month2: int = 0
 
 
 def _rx(pattern: str) -> re.Pattern[str]:
@@ -326,6 +327,11 @@ _R_DATE_ISO = re.compile(r"(?<![\w-])(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})(?![\
 _R_DATE_BARE = _rx(r"(?:(?P<wd>" + WD + r")\s+|(?:le|the)\s+)(?P<d>\d{1,2}|premier)"
                    r"(?:er|eme|e|st|nd|rd|th)?(?=\s*(?:$|[,.;:!?)]|a\s|at\s|vers\s|\d{1,2}\s*h|"
                    r"au\s+plus|matin|apres|soir|dans\s+la|en\s+(?:debut|fin)))")
+_DAYNUM2 = r"(?P<d2>\d{1,2}|" + _NUMW + r")(?:er|eme|e|st|nd|rd|th)?"
+_R_RANGE = _rx(r"(?:du|from(?:\s+the)?|entre\s+le|between(?:\s+the)?)\s+" + _DAYNUM +
+               r"(?:\s+(?:of\s+)?(?P<m>" + MONTH_ANY + r"))?\s+(?:au|to|until|et\s+le|and)\s+"
+               r"(?:the\s+)?" + _DAYNUM2 + r"\s+(?:of\s+)?(?P<m2>" + MONTH_ANY + r")"
+               r"(?:\s+(?P<y>\d{4}))?")
 _MIN = r"(?P<min>\d{2}|" + _NUMW + r"|et\s+quart|et\s+demie?|moins\s+le\s+quart|moins\s+quart)"
 _R_TIME = [
     _rx(r"(?P<h>\d{1,2})\s*(?:h|heures?|hrs?)(?:\s*" + _MIN + r")?"),
@@ -375,7 +381,7 @@ _R_BOUND = _rx(r"(?P<b>avant(?:\s+d'ici)?|au\s+plus\s+tard|"  # « le », « la 
 
 _GAP = re.compile(r"^[\s,]*(?:(?:a|au|le|la|l'|vers|de|du|d'|pour|on|at|the|around|about|"
                   r"des|en|sur|in|from|dans|environ)(?![\w])[\s,']*)*$")
-_ANCHORS = frozenset({"day", "weekday", "date", "rel", "week", "month"})
+_ANCHORS = frozenset({"day", "weekday", "date", "rel", "week", "month", "range"})
 
 
 def _pieces(norm: str) -> list[_Piece]:
@@ -404,6 +410,11 @@ def _pieces(norm: str) -> list[_Piece]:
             mo = _MONTHS[m["m"].rstrip(".")]
             found.append(_Piece("date", m.start(), m.end(), day=d, month=mo,
                                 year=int(m["y"] or 0)))
+    for m in _R_RANGE.finditer(norm):
+        found.append(_Piece("range", m.start(), m.end(), day=_num(m["d"]),
+                            month=_MONTHS[m["m"].rstrip(".")] if m["m"] else 0,
+                            day2=_num(m["d2"]), month2=_MONTHS[m["m2"].rstrip(".")],
+                            year=int(m["y"] or 0)))
     for m in _R_DATE_NUM.finditer(norm):
         y = int(m["y"] or 0)
         if m["sep"] == "." and not y:
@@ -651,6 +662,17 @@ def _resolve_cluster(cluster: list[_Piece], ctx: _Ctx) -> When | None:
                     at = moment.time().replace(second=0, microsecond=0)
                 if a.bound and bpiece is None:
                     bpiece = _Piece("bound", a.start, a.start, bound=a.bound)
+            elif a.kind == "range":  # « du 3 au 5 décembre »
+                last = _date_of(_Piece("date", 0, 0, day=a.day2, month=a.month2, year=a.year),
+                                ctx)
+                if last is None:
+                    return None
+                first = _valid(last.year, a.month or last.month, a.day)
+                if first is not None and first > last:  # « du 28 décembre au 3 janvier »
+                    first = _valid(last.year - 1, a.month, a.day) if a.month else None
+                if first is None or (last - first).days > 366:
+                    return None
+                span, start, end = Span.PERIOD, first, last
             elif a.kind == "week":
                 span, start, end = _week_range(a, ctx)
             elif a.kind == "month":
