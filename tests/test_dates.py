@@ -136,6 +136,7 @@ TABLE: list[tuple[str, Purpose, str | None]] = [
     ("ce week-end", P, "period 2026-12-05..2026-12-06"),
     ("next week", P, "week 2026-12-07..2026-12-13"),
     ("last week", P, "week 2026-11-23..2026-11-29"),
+    ("the week after next", P, "week 2026-12-14..2026-12-20"),
     # a month
     ("ce mois-ci", P, "month 2026-12-01..2026-12-31"),
     ("ce mois-ci", F, "month 2026-12-02..2026-12-31"),

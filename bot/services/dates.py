@@ -442,7 +442,7 @@ def _pieces(norm: str) -> list[_Piece]:
             found.append(_Piece("week", m.start(), m.end(), iso_week=int(m["iso"])))
     for m in _R_WEEK[3].finditer(norm):
         en = m["en"]
-        off = {"next": 1, "coming": 1, "last": -1}.get(en, 0) + (1 if m["after"] else 0)
+        off = 2 if m["after"] else {"next": 1, "coming": 1, "last": -1}.get(en, 0)
         found.append(_Piece("week", m.start(), m.end(), offset=off, mod=_sub(m["sub"]),
                             explicit=en != "the"))
     for m in _R_WEEK[4].finditer(norm):
