@@ -353,6 +353,13 @@ def test_every_date_phrase_of_a_long_report_in_order() -> None:
         "en fin de semaine"]
 
 
+def test_a_duration_in_a_report_is_no_time_of_day() -> None:
+    assert find("Trajet de 2 heures, client absent.", now=NOW, tz=PARIS) is None
+    assert find("Formation de trois heures prévue.", now=NOW, tz=PARIS) is None
+    found = find("Le rappeler à 16 heures.", now=NOW, tz=PARIS)
+    assert found is not None and show(found.when) == "2026-12-02 16:00"
+
+
 def test_a_date_closing_a_sentence() -> None:
     found = find("Nouveau passage prévu le 20/12.", now=NOW, tz=PARIS)
     assert found is not None and (found.text, show(found.when)) == ("le 20/12", "2026-12-20")

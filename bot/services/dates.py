@@ -894,14 +894,29 @@ def find_all(text: str, *, now: datetime, tz: ZoneInfo, lang: str = "fr",
     norm = _normalize(text)
     out: list[Found] = []
     for cluster in _clusters(norm, _pieces(norm)):
+        start, end = cluster[0].start, cluster[-1].end
+        before = norm[max(0, start - 40):start]
+        if _a_duration(cluster, norm, before):
+            continue
         when = _resolve_cluster(cluster, ctx)
         if when is None:
             continue
-        start, end = cluster[0].start, cluster[-1].end
-        before = norm[max(0, start - 40):start]
         cue = bool(_CUE.search(" ".join(before.split()[-4:])))
         out.append(Found(when=when, start=start, end=end, text=text[start:end], cue=cue))
     return out
+
+
+_AT = re.compile(r"(?:^|\W)(?:a|vers|at|des|pour|avant|apres|jusqu'\s*a|partir\s+de|around|"
+                 r"about|by|before|after|until)\s*$")
+
+
+def _a_duration(cluster: list[_Piece], norm: str, before: str) -> bool:
+    """« trajet de 2 heures », "a 2 hour drive": "N heures" alone, with no « à », « vers »,
+    "at"… before it, is a duration in a text, not a time of day."""
+    if len(cluster) != 1 or cluster[0].kind != "time":
+        return False
+    said = norm[cluster[0].start:cluster[0].end]
+    return "heure" in said and not _AT.search(before)
 
 
 def find(text: str, *, now: datetime, tz: ZoneInfo, lang: str = "fr",
