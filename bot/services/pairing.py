@@ -6,10 +6,9 @@ expire (15 min by default) and only their SHA-256 is stored. Passwords go
 straight to artis.net and are never stored or logged. Five wrong passwords in a
 row lock the account's pairing for 15 minutes.
 
-Single sign-on (``bot/sso.py`` drives it): ``begin_sso`` issues a one-time ``state``
-(192 bits, only its SHA-256 stored, 10 minutes) bound to the chat, the Telegram user and
-the expected artis.net login; ``log_in_with_sso`` exchanges the identity provider's ticket
-and then goes on exactly like a right password (``_accept``).
+Single sign-on: ``bot/services/sso.py`` issues and checks the one-time ``state``;
+``log_in_with_sso`` exchanges the identity provider's ticket and then goes on exactly
+like a right password (``_accept``).
 """
 
 from __future__ import annotations
@@ -20,7 +19,7 @@ import json
 import logging
 import secrets
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 from bot import keys
 from bot.services.prerequisites import Missing, missing_prerequisites
@@ -41,8 +40,6 @@ log = logging.getLogger(__name__)
 TOKEN_BYTES = 24  # 192 bits -> 32 base64url characters
 MAX_FAILURES = 5
 LOCKOUT_SECONDS = 15 * 60
-SSO_STATE_BYTES = 24  # 192 bits, like pairing tokens
-SSO_STATE_TTL = 10 * 60
 
 
 def token_hash(token: str) -> str:
@@ -98,16 +95,6 @@ class PrerequisitesMissing:
 
 
 LoginOutcome = LoggedIn | WrongPassword | LockedOut | PrerequisitesMissing
-
-
-@dataclass(frozen=True)
-class SsoState:
-    """What an SSO ``state`` is bound to: the chat that asked, and who must sign in."""
-
-    chat_id: int
-    user_id: int
-    login: str
-    lang: str
 
 
 class PairingService:
@@ -173,29 +160,14 @@ class PairingService:
             await self.revoke(user.login)
         previous = session.link
         link = ArtisLink(login=user.login, display_name=user.display_name,
-                         artis_token=result.token, is_manager=bool(user.heads_org_units),
+                         is_manager=bool(user.heads_org_units),
                          pin_hash=previous.pin_hash if previous and previous.login == user.login
-                         else None)
+                         else None
+                         ).with_token(result.token, self.sessions.token_deadline(result.expires_at))
         await self.sessions.save_link(session, link)
         return LoggedIn(link, user)
 
     # -- single sign-on (assumed protocol, see integrations/artis/openapi.yaml) -----------
-    async def begin_sso(self, session: ChatSession, login: str) -> str:
-        """A one-time ``state`` for the SSO sign-in page, bound to this chat and ``login``."""
-        state = secrets.token_urlsafe(SSO_STATE_BYTES)
-        bound = SsoState(chat_id=session.chat_id, user_id=session.user_id, login=login,
-                         lang=session.lang)
-        await self.store.set(keys.sso_state(token_hash(state)), json.dumps(asdict(bound)),
-                             SSO_STATE_TTL)
-        return state
-
-    async def take_sso_state(self, state: str) -> SsoState | None:
-        """Consume a state. None for unknown, expired or already used — deliberately alike."""
-        if not state or len(state) > 64:
-            return None
-        raw = await self.store.pop(keys.sso_state(token_hash(state)))
-        return SsoState(**json.loads(raw)) if raw else None
-
     async def log_in_with_sso(self, session: ChatSession, expected_login: str, ticket: str
                               ) -> LoggedIn | PrerequisitesMissing | None:
         """Exchange the identity provider's ticket, then go on as after a right password.
@@ -258,15 +230,16 @@ class PairingService:
         return (now or time.time()) - link.last_seen > self.idle_lock
 
     async def lock(self, session: ChatSession, *, expired: bool = False) -> None:
-        """Lock the session. Idle: the artis.net token is kept for a PIN unlock. ``expired``:
-        artis.net no longer accepts the token, so it is dropped and only the password unlocks."""
+        """Lock the session. Idle: the artis.net token is kept (sealed, until it expires) for
+        a PIN unlock, and dropped if the rep has no PIN: only the password unlocks then.
+        ``expired``: artis.net no longer accepts the token, so it is dropped too."""
         link = session.link
         if link is None or (link.locked and not expired):
             return
-        update: dict[str, object] = {"locked": True}
-        if expired:
-            update["artis_token"] = None
-        await self.sessions.save_link(session, link.model_copy(update=update))
+        locked = link.model_copy(update={"locked": True})
+        if expired or link.pin_hash is None:
+            locked = locked.without_token()
+        await self.sessions.save_link(session, locked)
 
     async def touch(self, session: ChatSession) -> None:
         """Record activity; written at most once a minute to spare the store."""
@@ -285,7 +258,7 @@ class PairingService:
         try:
             await self.artis.me(link.artis_token)
         except SessionExpired:
-            await self.sessions.save_link(session, link.model_copy(update={"artis_token": None}))
+            await self.sessions.save_link(session, link.without_token())
             return None
         await self.sessions.save_link(session, link.model_copy(
             update={"locked": False, "last_seen": time.time()}))
@@ -348,4 +321,4 @@ def verify_pin(pin: str, stored: str) -> bool:
 
 
 __all__ = ["Invite", "LockedOut", "LoggedIn", "LoginOutcome", "NotFound", "PairingService",
-           "PrerequisitesMissing", "SsoState", "Ticket", "WrongPassword"]
+           "PrerequisitesMissing", "Ticket", "WrongPassword"]
