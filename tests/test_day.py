@@ -336,3 +336,35 @@ async def test_the_terminal_shows_venues_contact_cards_and_map_urls(bot: BotHarn
     await chat.handle_line("/menu")
     await chat.handle_line(str(number_of("📞 Appeler")))
     assert re.search(r"📇 Contact : .+, \+33 ", out.getvalue())
+
+
+# -- typed dates ------------------------------------------------------------------------------
+async def test_typed_date_phrases_open_that_planning(bot: BotHarness) -> None:
+    user = await paired(bot)
+    tomorrow = today() + timedelta(days=1)
+    next_monday = today() - timedelta(days=today().weekday()) + timedelta(days=7)
+    december_3 = date(today().year + (today() > date(today().year, 12, 3)), 12, 3)
+    next_month = (today().replace(day=28) + timedelta(days=4)).replace(day=1)
+    expected = {
+        "demain": f"<b>{fr(tomorrow)}</b>",
+        "tomorrow": f"<b>{fr(tomorrow)}</b>",
+        "semaine prochaine": f"Semaine du {fr(next_monday, 'EEEE d MMMM')}",
+        "planning du 3 décembre": f"<b>{fr(december_3)}</b>",
+        "/planning mois prochain": f"<b>{fr(next_month, 'LLLL y')}</b>",
+        "planning": f"<b>{fr(today())}</b> (aujourd'hui)",
+    }
+    for said, title in expected.items():
+        [shown] = await bot.say(user, said)
+        assert title in shown, said
+    [thursday] = await bot.say(user, "jeudi prochain")
+    assert re.search(r"📅 <b>jeudi \d+ \w+ \d{4}</b>", thursday)
+
+
+async def test_an_unreadable_date_gets_examples(bot: BotHarness) -> None:
+    user = await paired(bot)
+    for said in ("planning du 35 décembre", "/planning du machin"):
+        [help_text] = await bot.say(user, said)
+        assert "Je n'ai pas compris cette date" in help_text, said
+        assert "jeudi prochain" in help_text and "planning du 3 décembre" in help_text
+    [other] = await bot.say(user, "les chaussettes de l'archiduchesse")
+    assert "je n'ai pas compris" in other and "/aide" in other

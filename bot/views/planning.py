@@ -241,6 +241,17 @@ def planning(t: L10n, data: Planning, page: int) -> Reply:
     return Reply("\n".join(lines), keyboard(*rows))
 
 
+def unreadable_date(t: L10n) -> Reply:
+    return Reply(t._(
+        "I could not read that date. You can write, for example:\n"
+        "• <i>tomorrow</i>, <i>Thursday</i>, <i>next Thursday</i>\n"
+        "• <i>next week</i>, <i>next month</i>\n"
+        "• <i>planning for 3 December</i>\n"
+        "or send /planning for today."), keyboard(
+        [button(t._("📅 Today"), PlanCb(View.DAY).pack()),
+         button(t._("🗓 Week"), PlanCb(View.WEEK).pack())]))
+
+
 # -- artis.net down, stale buttons ------------------------------------------------------------
 def unavailable(t: L10n, retry: str) -> Reply:
     """artis.net did not answer: a short message and a button repeating the request."""
