@@ -12,6 +12,7 @@ from functools import cached_property
 
 from bot.commands import CommandMenu
 from bot.scope import ChatScopes
+from bot.services.artis_cache import ReadCache
 from bot.services.drafts import Drafts
 from bot.services.pairing import PairingService
 from bot.services.planning import PlanningService
@@ -37,4 +38,5 @@ class Services:
     @cached_property
     def planning(self) -> PlanningService:
         """The rep's day (home, planning, action cards), on the shared artis.net client."""
-        return PlanningService(self.artis, self.settings.tz)
+        return PlanningService(self.artis, self.settings.tz,
+                               ReadCache(self.store, self.settings.artis_cache_ttl))

@@ -16,13 +16,13 @@ from bot.outbound import answer, answer_cards, toast
 from bot.services.planning import AffaireCard, CallSheet, Card, NotYours
 from bot.views import action as views
 from bot.views.planning import CardCb, Op, OpCb
-from handlers.home import artis_down, stale, token_of
+from handlers.home import artis_down, rep_of, stale
 from integrations.artis.errors import ArtisUnavailable
 
 
 async def open_card(update: Update, context: BotContext, data: CardCb) -> None:
     try:
-        outcome = await context.services.planning.card(token_of(context), data.id)
+        outcome = await context.services.planning.card(rep_of(context), data.id)
     except ArtisUnavailable:
         await artis_down(update, context, data)
         return
@@ -44,9 +44,9 @@ async def operate(update: Update, context: BotContext, data: OpCb) -> None:
 
 
 async def _operate(update: Update, context: BotContext, data: OpCb) -> None:
-    t, planning, token = context.l10n, context.services.planning, token_of(context)
+    t, planning, rep = context.l10n, context.services.planning, rep_of(context)
     if data.op is Op.CALL:
-        sheet = await planning.call_sheet(token, data.id, data.ref)
+        sheet = await planning.call_sheet(rep, data.id, data.ref)
         match sheet:
             case CallSheet():
                 await answer_cards(update, views.call(t, sheet))
@@ -54,14 +54,14 @@ async def _operate(update: Update, context: BotContext, data: OpCb) -> None:
                 await stale(update, context)
         return
     if data.op is Op.AFFAIRE:
-        affaire = await planning.affaire(token, data.id)
+        affaire = await planning.affaire(rep, data.id)
         match affaire:
             case AffaireCard():
                 await answer(update, views.affaire(t, affaire, data.card()), edit=True)
             case NotYours():
                 await stale(update, context)
         return
-    outcome = await planning.card(token, data.id)
+    outcome = await planning.card(rep, data.id)
     if isinstance(outcome, NotYours):
         await stale(update, context)
         return

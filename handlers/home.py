@@ -14,6 +14,7 @@ from telegram.ext import CommandHandler, MessageHandler, filters
 from bot.callbacks import CallbackData
 from bot.context import BotContext
 from bot.outbound import answer, toast
+from bot.services.planning import Rep
 from bot.views import Reply, common
 from bot.views import planning as views
 from bot.views.planning import MenuCb, MenuTarget
@@ -23,13 +24,14 @@ GREETING = re.compile(r"^\s*(bonjour|bonsoir|salut|coucou|hello|hi|hey|good morn
                       r"\s*[!.]*\s*$", re.IGNORECASE)
 
 
-def token_of(context: BotContext) -> str:
-    """The rep's artis.net token (the access guard let only an unlocked, paired rep by)."""
+def rep_of(context: BotContext) -> Rep:
+    """The rep's login and artis.net token (the access guard let only an unlocked, paired
+    rep by)."""
     link = context.session.link
     token = link.artis_token if link is not None else None
-    if token is None:
+    if link is None or token is None:
         raise RuntimeError("no artis.net session past the access guard")
-    return token
+    return Rep(link.login, token)
 
 
 async def artis_down(update: Update, context: BotContext, retry: CallbackData) -> None:
@@ -43,7 +45,7 @@ async def show_home(update: Update, context: BotContext, *, edit: bool = False,
     """The home screen; right after pairing, below the ``welcome`` in the same message."""
     link = context.session.link
     try:
-        data = await context.services.planning.home(token_of(context))
+        data = await context.services.planning.home(rep_of(context))
     except ArtisUnavailable:
         if welcome is not None:
             await answer(update, welcome)

@@ -368,3 +368,41 @@ async def test_an_unreadable_date_gets_examples(bot: BotHarness) -> None:
         assert "jeudi prochain" in help_text and "planning du 3 décembre" in help_text
     [other] = await bot.say(user, "les chaussettes de l'archiduchesse")
     assert "je n'ai pas compris" in other and "/aide" in other
+
+
+# -- the short read cache ---------------------------------------------------------------------
+async def test_going_back_and_forth_reads_artis_once_per_screen(bot: BotHarness,
+                                                               artis: Any) -> None:
+    user = await paired(bot)
+    await bot.say(user, "/planning")
+    card = await press_in_place(bot, user, "09:30 RDV")
+    artis.clear_faults()  # forget the requests so far
+    day = await press_in_place(bot, user, "⬅ Retour")
+    assert await press_in_place(bot, user, "09:30 RDV") == card
+    assert await press_in_place(bot, user, "⬅ Retour") == day
+    assert artis.request_count("/actions") == 0  # served from the 60 s cache
+
+
+async def test_the_cache_is_per_rep(bot: BotHarness, artis: Any) -> None:
+    other = new_user("Thomas")
+    await bot.pair(other, "demo.tdubois")
+    await bot.say(other, "/planning")
+    await bot.press_label(other, "Mois")
+    theirs = next(b["callback_data"] for b in bot.api.buttons(bot.last(other))
+                  if b["callback_data"].startswith("act:"))
+    [their_card] = await bot.press(other, theirs)  # now cached for demo.tdubois
+    company = their_card.split("🏢 <b>")[1].split("</b>")[0]
+    user = await paired(bot)
+    before = len(bot.toasts())
+    [fresh_menu] = await bot.press(user, theirs)
+    assert STALE in bot.toasts()[before] and company not in fresh_menu
+
+
+async def test_with_the_cache_off_every_screen_asks_artis(start_bot: Any, artis: Any) -> None:
+    async with start_bot(artis_cache_ttl=0) as bot:
+        user = await paired(bot)
+        await bot.say(user, "/planning")
+        await press_in_place(bot, user, "Semaine")
+        artis.clear_faults()
+        await press_in_place(bot, user, "• Semaine")
+        assert artis.request_count("/actions") == 1

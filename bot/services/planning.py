@@ -14,7 +14,9 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
 
 import phonenumbers
+from pydantic import TypeAdapter
 
+from bot.services.artis_cache import ReadCache
 from integrations.artis.client import ArtisClient
 from integrations.artis.errors import AccessDenied, InvalidData, NotFound
 from integrations.artis.models import (
@@ -29,6 +31,18 @@ from integrations.artis.models import (
 
 #: How far back the home screen looks for overdue actions and missing reports.
 LOOKBACK_DAYS = 31
+
+_ACTIONS = TypeAdapter(list[Action])
+_DETAIL = TypeAdapter(ActionDetail)
+_AFFAIRE = TypeAdapter(Affaire)
+
+
+@dataclass(frozen=True)
+class Rep:
+    """Who asks: the artis.net login and its session token (every read uses the rep's own)."""
+
+    login: str
+    token: str
 
 
 class View(StrEnum):
@@ -206,9 +220,10 @@ def callees(site: Site, contacts: list[Contact], only: str | None = None) -> lis
 class PlanningService:
     """Reads the rep's planning and actions from artis.net with the rep's token."""
 
-    def __init__(self, artis: ArtisClient, tz: tzinfo) -> None:
+    def __init__(self, artis: ArtisClient, tz: tzinfo, cache: ReadCache) -> None:
         self.artis = artis
         self.tz = tz
+        self.cache = cache
 
     def now(self) -> datetime:
         return datetime.now(self.tz)
@@ -216,21 +231,25 @@ class PlanningService:
     def _midnight(self, day: date) -> datetime:
         return datetime.combine(day, time(0), tzinfo=self.tz)
 
-    async def planning(self, token: str, view: View, anchor: date | None) -> Planning:
+    async def _actions(self, rep: Rep, first: date, end: date) -> list[Action]:
+        start, stop = self._midnight(first), self._midnight(end)
+        return await self.cache.read(
+            rep.login, f"actions:{first:%Y%m%d}:{end:%Y%m%d}", _ACTIONS,
+            lambda: self.artis.list_actions(rep.token, start, stop))
+
+    async def planning(self, rep: Rep, view: View, anchor: date | None) -> Planning:
         now = self.now()
         shown = span(view, anchor or now.date())
-        actions = await self.artis.list_actions(token, self._midnight(shown.first),
-                                                self._midnight(shown.end))
+        actions = await self._actions(rep, shown.first, shown.end)
         items = [Item(a, status_of(a, now)) for a in sorted(actions, key=lambda a: a.planned_start)]
         return Planning(shown, items, now.date())
 
-    async def home(self, token: str) -> Home:
+    async def home(self, rep: Rep) -> Home:
         now = self.now()
         today = now.date()
         week = span(View.WEEK, today)
         start = min(week.first, today - timedelta(days=LOOKBACK_DAYS))
-        actions = await self.artis.list_actions(token, self._midnight(start),
-                                                self._midnight(week.end))
+        actions = await self._actions(rep, start, week.end)
         todays = [a for a in actions if a.planned_start.astimezone(self.tz).date() == today
                   and a.status is not ActionStatus.ANNULEE]
         home = Home(
@@ -250,7 +269,7 @@ class PlanningService:
                           key=lambda a: (a.planned_start < now, a.planned_start))
         if not upcoming:
             return home
-        outcome = await self.card(token, upcoming[0].id)
+        outcome = await self.card(rep, upcoming[0].id)
         if isinstance(outcome, NotYours):
             return home
         detail = outcome.detail
@@ -260,17 +279,18 @@ class PlanningService:
         return Home(home.today, home.actions_today, home.rdv_this_week, home.overdue,
                     home.done_without_report, nxt)
 
-    async def card(self, token: str, action_id: str) -> CardOutcome:
+    async def card(self, rep: Rep, action_id: str) -> CardOutcome:
         """The action with its site, contacts, attachments and affaire: the rep's own only."""
         try:
-            detail = await self.artis.get_action(token, action_id)
+            detail = await self.cache.read(rep.login, f"action:{action_id}", _DETAIL,
+                                           lambda: self.artis.get_action(rep.token, action_id))
         except (NotFound, AccessDenied, InvalidData):
             return NotYours()
         return Card(detail, status_of(detail.action, self.now()))
 
-    async def call_sheet(self, token: str, action_id: str, contact_id: str | None) -> CallOutcome:
+    async def call_sheet(self, rep: Rep, action_id: str, contact_id: str | None) -> CallOutcome:
         """The numbers to call for an action (or one of its contacts), re-checked with artis."""
-        outcome = await self.card(token, action_id)
+        outcome = await self.card(rep, action_id)
         if isinstance(outcome, NotYours):
             return outcome
         detail = outcome.detail
@@ -278,13 +298,15 @@ class PlanningService:
             return NotYours()
         return CallSheet(detail, callees(detail.site, detail.contacts, contact_id))
 
-    async def affaire(self, token: str, action_id: str) -> AffaireOutcome:
+    async def affaire(self, rep: Rep, action_id: str) -> AffaireOutcome:
         """The affaire linked to one of the rep's actions."""
-        outcome = await self.card(token, action_id)
+        outcome = await self.card(rep, action_id)
         if isinstance(outcome, NotYours) or outcome.detail.action.affaire_id is None:
             return NotYours()
+        affaire_id = outcome.detail.action.affaire_id
         try:
-            affaire = await self.artis.get_affaire(token, outcome.detail.action.affaire_id)
+            affaire = await self.cache.read(rep.login, f"affaire:{affaire_id}", _AFFAIRE,
+                                            lambda: self.artis.get_affaire(rep.token, affaire_id))
         except (NotFound, AccessDenied, InvalidData):
             return NotYours()
         return AffaireCard(outcome.detail, affaire)
