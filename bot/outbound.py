@@ -6,7 +6,7 @@
   notice, the SSO result, a finished transcription, a digest);
 - ``edit(bot, chat_id, message_id, reply)`` — a known message, from a job;
 - ``answer_cards(update, items)`` — several messages in the update's chat: texts, place
-  cards (``sendVenue``) and contact cards (``sendContact``), in order;
+  cards (``sendVenue``), contact cards (``sendContact``) and files, in order;
 - ``toast`` answers a button press with a short notice; ``delete_secret`` removes a
   password or PIN from the chat.
 
@@ -23,7 +23,7 @@ from telegram import Bot, Message, Update
 from telegram.constants import MessageLimit
 from telegram.error import BadRequest, TelegramError
 
-from bot.views import ContactCard, Outgoing, Reply, Venue
+from bot.views import ContactCard, Document, Outgoing, Reply, Venue
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +79,9 @@ async def send_item(bot: Bot, chat_id: int, item: Outgoing) -> list[Message]:
             return [await bot.send_contact(chat_id, phone_number=item.phone_number,
                                            first_name=item.first_name[:64],
                                            last_name=(item.last_name or None))]
+        case Document():
+            return [await bot.send_document(chat_id, document=item.content,
+                                            filename=item.filename, caption=item.caption)]
 
 
 async def edit(bot: Bot, chat_id: int, message_id: int, reply: Reply) -> None:

@@ -13,7 +13,14 @@ from telegram.ext import BaseHandler
 
 from bot.context import BotContext
 from bot.outbound import answer, answer_cards, toast
-from bot.services.planning import AffaireCard, CallSheet, Card, NotYours
+from bot.services.planning import (
+    AffaireCard,
+    AttachmentFile,
+    CallSheet,
+    Card,
+    NotYours,
+    TooBig,
+)
 from bot.views import action as views
 from bot.views.planning import CardCb, Op, OpCb
 from handlers.home import artis_down, rep_of, stale
@@ -58,6 +65,16 @@ async def _operate(update: Update, context: BotContext, data: OpCb) -> None:
         match affaire:
             case AffaireCard():
                 await answer(update, views.affaire(t, affaire, data.card()), edit=True)
+            case NotYours():
+                await stale(update, context)
+        return
+    if data.op is Op.FILE:
+        found = await planning.attachment(rep, data.id, data.ref or "")
+        match found:
+            case AttachmentFile():
+                await answer_cards(update, views.attachment_file(t, found))
+            case TooBig():
+                await answer(update, views.attachment_too_big(t, found))
             case NotYours():
                 await stale(update, context)
         return

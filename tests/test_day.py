@@ -206,6 +206,11 @@ async def test_the_action_card_and_its_screens(bot: BotHarness) -> None:
     assert "Proposition_commerciale.pdf" in files and "Plan_acces.pdf" in files
     assert "confidentielle" not in files and "Note_interne" not in files  # ERP-only files
     assert "⬅ Retour" in labels(bot, bot.last(user))
+    before = len(bot.api.calls)
+    assert await bot.press_label(user, "📄 Plan_acces.pdf") == []
+    [document] = [c for c in bot.api.calls[before:] if c.method == "sendDocument"]
+    [(_, content)] = document.files.items()
+    assert content.startswith(b"%PDF") and "Plan_acces.pdf" in document.params["caption"]
     assert await press_in_place(bot, user, "⬅ Retour") == card
 
     affaire = await press_in_place(bot, user, "💼 Affaire")
@@ -217,8 +222,9 @@ async def test_the_action_card_and_its_screens(bot: BotHarness) -> None:
     contacts = await press_in_place(bot, user, "👥 Contacts")
     assert "Ligne directe : +33 " in contacts and "Fonction : " in contacts
     before = len(bot.api.calls)
-    await bot.press_label(user, next(b for b in labels(bot, bot.last(user))
-                                 if b.startswith("📞 Appeler ")))
+    screen, _ = bot.find_button(user, "⬅ Retour")
+    await bot.press_label(user, next(b for b in labels(bot, screen)
+                                     if b.startswith("📞 Appeler ")))
     [contact_card] = [c for c in bot.api.calls[before:] if c.method == "sendContact"][:1]
     assert contact_card.params["phone_number"].startswith("+33 ")
     await bot.press_label(user, "⬅ Retour")  # the contacts screen, back to the card
@@ -255,6 +261,7 @@ async def test_a_forged_button_for_another_reps_action_never_shows_it(
     user = await paired(bot)
     foreign, company = await another_reps_action(artis_client, artis_login)
     forged = [CardCb(foreign).pack(), CardCb(foreign, View.WEEK, today(), 2).pack(),
+              OpCb(Op.FILE, foreign, ref="PJ-0001").pack(),
               *(OpCb(op, foreign).pack() for op in (Op.CALL, Op.ROUTE, Op.CONTACTS,
                                                      Op.FILES, Op.AFFAIRE))]
     for data in forged:
@@ -406,3 +413,16 @@ async def test_with_the_cache_off_every_screen_asks_artis(start_bot: Any, artis:
         artis.clear_faults()
         await press_in_place(bot, user, "• Semaine")
         assert artis.request_count("/actions") == 1
+
+
+async def test_an_erp_only_or_foreign_file_is_never_sent(bot: BotHarness) -> None:
+    user = await paired(bot)
+    await bot.say(user, "/planning")
+    await bot.press_label(user, "09:30 RDV")
+    op = OpCb.unpack(bot.find_button(user, "📞 Appeler")[1]["callback_data"])
+    assert op is not None
+    for attachment in ("PJ-0002", "PJ-0005", "PJ-0006", "PJ-9999"):  # ERP-only, another site's
+        before = len(bot.api.calls)
+        await bot.press(user, OpCb(Op.FILE, op.id, ref=attachment).pack())
+        assert not [c for c in bot.api.calls[before:] if c.method == "sendDocument"], attachment
+        assert STALE in bot.toasts()[-1]

@@ -25,6 +25,7 @@ from integrations.artis.models import (
     ActionStatus,
     ActionType,
     Affaire,
+    Attachment,
     Contact,
     Site,
 )
@@ -182,6 +183,25 @@ class CallSheet:
 
 CallOutcome = CallSheet | NotYours
 
+#: Telegram takes files up to 50 MB from a bot.
+MAX_UPLOAD = 50 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class AttachmentFile:
+    attachment: Attachment
+    content: bytes
+
+
+@dataclass(frozen=True)
+class TooBig:
+    """Over what Telegram accepts from a bot: the rep opens it in artis.net."""
+
+    attachment: Attachment
+
+
+AttachmentOutcome = AttachmentFile | TooBig | NotYours
+
 
 def international(raw: str | None, region: str = "FR") -> str | None:
     """``01 99 00 01 10`` → ``+33 1 99 00 01 10``; None when it is not a phone number."""
@@ -310,3 +330,22 @@ class PlanningService:
         except (NotFound, AccessDenied, InvalidData):
             return NotYours()
         return AffaireCard(outcome.detail, affaire)
+
+    async def attachment(self, rep: Rep, action_id: str, attachment_id: str
+                         ) -> AttachmentOutcome:
+        """A CRM-visible file of one of the rep's actions (its bytes are never cached)."""
+        outcome = await self.card(rep, action_id)
+        if isinstance(outcome, NotYours):
+            return outcome
+        found = next((a for a in outcome.detail.attachments if a.id == attachment_id), None)
+        if found is None or not found.accessible_crm:
+            return NotYours()
+        if found.size_bytes > MAX_UPLOAD:
+            return TooBig(found)
+        try:
+            content = await self.artis.get_attachment_content(rep.token, attachment_id)
+        except (NotFound, AccessDenied, InvalidData):
+            return NotYours()
+        if len(content) > MAX_UPLOAD:
+            return TooBig(found)
+        return AttachmentFile(found, content)

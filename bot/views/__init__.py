@@ -41,8 +41,17 @@ class ContactCard:
     last_name: str | None = None
 
 
-#: What a renderer may hand to ``bot/outbound.py``: a message, a place or a contact card.
-Outgoing = Reply | Venue | ContactCard
+@dataclass(frozen=True)
+class Document:
+    """A file sent as a document (``sendDocument``), with an HTML caption."""
+
+    filename: str
+    content: bytes
+    caption: str | None = None
+
+
+#: What a renderer may hand to ``bot/outbound.py``: a message, a place or contact card, a file.
+Outgoing = Reply | Venue | ContactCard | Document
 
 
 def esc(value: object) -> str:

@@ -11,8 +11,25 @@ from urllib.parse import quote, urlencode
 from telegram import InlineKeyboardButton
 
 from bot.i18n import L10n
-from bot.services.planning import AffaireCard, CallSheet, Card, international
-from bot.views import ContactCard, Outgoing, Reply, Venue, button, esc, keyboard, url_button
+from bot.services.planning import (
+    AffaireCard,
+    AttachmentFile,
+    CallSheet,
+    Card,
+    TooBig,
+    international,
+)
+from bot.views import (
+    ContactCard,
+    Document,
+    Outgoing,
+    Reply,
+    Venue,
+    button,
+    esc,
+    keyboard,
+    url_button,
+)
 from bot.views.planning import STATUS_ICON, CardCb, Op, OpCb, clip, status_name, type_name
 from integrations.artis.models import ActionDetail, AffaireSalesStatus, Contact, Site
 
@@ -190,12 +207,31 @@ def attachments(t: L10n, outcome: Card, data: CardCb) -> Reply:
     lines = [t._("📎 <b>Attachments</b> — {subject}", subject=esc(detail.action.subject))]
     if not detail.attachments:
         lines.append(t._("No attachment."))
+    rows: list[list[InlineKeyboardButton]] = []
     for item in detail.attachments:
         line = f"• {esc(item.file_name)} ({esc(size(t, item.size_bytes))})"
         if item.description:
             line += f" — <i>{esc(item.description)}</i>"
         lines.append(line)
-    return Reply("\n".join(lines), keyboard(to_card_row(t, data)))
+        rows.append([button(clip(f"📄 {item.file_name}"),
+                            OpCb.of(data, Op.FILE, ref=item.id).pack())])
+    if detail.attachments:
+        lines += ["", t._("Tap a file to receive it here.")]
+    rows.append(to_card_row(t, data))
+    return Reply("\n".join(lines), keyboard(*rows))
+
+
+def attachment_file(t: L10n, found: AttachmentFile) -> list[Outgoing]:
+    item = found.attachment
+    caption = f"📎 {esc(item.file_name)}" + (f" — {esc(item.description)}"
+                                              if item.description else "")
+    return [Document(item.file_name, found.content, caption[:1024])]
+
+
+def attachment_too_big(t: L10n, too_big: TooBig) -> Reply:
+    item = too_big.attachment
+    return Reply(t._("📎 {name} ({size}) is too big for Telegram (50 MB at most): open it in "
+                     "artis.net.", name=esc(item.file_name), size=esc(size(t, item.size_bytes))))
 
 
 def affaire(t: L10n, outcome: AffaireCard, data: CardCb) -> Reply:

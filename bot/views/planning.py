@@ -67,6 +67,7 @@ class Op(StrEnum):
     FILES = "pj"
     AFFAIRE = "aff"
     REPORT = "cr"
+    FILE = "file"
 
 
 @dataclass(frozen=True)
