@@ -19,11 +19,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
-from telegram import Bot, Message, Update
+from telegram import Bot, KeyboardButton, Message, ReplyKeyboardMarkup, Update
 from telegram.constants import MessageLimit
 from telegram.error import BadRequest, TelegramError
 
-from bot.views import ContactCard, Document, Outgoing, Reply, Venue
+from bot.views import ContactCard, Document, LocationRequest, Outgoing, Reply, Venue
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +82,10 @@ async def send_item(bot: Bot, chat_id: int, item: Outgoing) -> list[Message]:
         case Document():
             return [await bot.send_document(chat_id, document=item.content,
                                             filename=item.filename, caption=item.caption)]
+        case LocationRequest():
+            markup = ReplyKeyboardMarkup([[KeyboardButton(item.button, request_location=True)]],
+                                         resize_keyboard=True, one_time_keyboard=True)
+            return [await bot.send_message(chat_id, item.text, reply_markup=markup)]
 
 
 async def edit(bot: Bot, chat_id: int, message_id: int, reply: Reply) -> None:

@@ -13,7 +13,7 @@ from telegram.ext import CommandHandler, MessageHandler, filters
 
 from bot.callbacks import CallbackData
 from bot.context import BotContext
-from bot.outbound import answer, toast
+from bot.outbound import answer, answer_cards, toast
 from bot.services.planning import Rep
 from bot.views import Reply, common
 from bot.views import planning as views
@@ -67,11 +67,26 @@ async def menu_button(update: Update, context: BotContext, data: MenuCb) -> None
         case MenuTarget.HOME:
             await show_home(update, context, edit=True)
         case MenuTarget.NEARBY:
-            await toast(update, views.nearby_coming_soon(context.l10n), alert=True)
+            await answer_cards(update, [views.ask_location(context.l10n)])
         case MenuTarget.HELP:
             await answer(update, common.help_text(
                 context.l10n, paired=True,
                 support_contact=context.services.settings.support_contact))
+
+
+async def location(update: Update, context: BotContext) -> None:
+    """A location, sent any time: the rep's open actions nearby, nearest first."""
+    message = update.effective_message
+    if message is None or message.location is None:
+        return
+    point = message.location
+    try:
+        data = await context.services.planning.nearby(rep_of(context), point.latitude,
+                                                      point.longitude)
+    except ArtisUnavailable:
+        await answer(update, views.unavailable(context.l10n, MenuCb(MenuTarget.NEARBY).pack()))
+        return
+    await answer(update, views.nearby(context.l10n, data))
 
 
 async def stale(update: Update, context: BotContext) -> None:
@@ -84,4 +99,5 @@ HANDLERS = [
     CommandHandler(["menu", "accueil", "home"], menu),
     MessageHandler(filters.TEXT & ~filters.COMMAND & filters.Regex(GREETING), menu),
     MenuCb.handler(menu_button),
+    MessageHandler(filters.LOCATION, location),
 ]

@@ -86,13 +86,53 @@ async def test_menu_start_and_a_greeting_show_the_home_screen(bot: BotHarness) -
     assert "déjà appairé" in home
 
 
-async def test_nearby_says_it_is_coming_and_help_answers(bot: BotHarness) -> None:
+async def test_help_from_home(bot: BotHarness) -> None:
     user = await paired(bot)
-    before = len(bot.toasts())
-    assert await bot.press_label(user, "📍 À proximité") == []
-    assert "prochaine version" in bot.toasts()[before]
     [help_text] = await bot.press_label(user, "❓ Aide")
-    assert "Ce que je sais faire" in help_text
+    assert "Ce que je sais faire" in help_text and "/planning" in help_text
+
+
+# -- nearby -----------------------------------------------------------------------------------
+CARPENTIER = {"latitude": 48.8712, "longitude": 2.3541}  # a few steps from the printer's
+MARSEILLE = {"latitude": 43.2965, "longitude": 5.3698}
+
+
+async def test_nearby_asks_for_the_location_then_lists_open_actions_nearest_first(
+        bot: BotHarness) -> None:
+    user = await paired(bot)
+    [ask] = await bot.press_label(user, "📍 À proximité")
+    assert "Partagez votre position" in ask
+    [sent] = [c for c in bot.api.calls if c.method == "sendMessage"][-1:]
+    keyboard = sent.params["reply_markup"]["keyboard"]
+    assert keyboard == [[{"text": "📍 Partager ma position", "request_location": True}]]
+
+    [found] = await bot.send(bot.api.message_update(user, location=CARPENTIER))
+    assert "Vos actions ouvertes à moins de 10 km" in found
+    lines = [line for line in found.splitlines() if " · " in line]
+    assert "Imprimerie Carpentier" in lines[0] and re.match(r"^\d+ m · ", lines[0])
+    metres = [float(re.match(r"^([\d,\u202f]+) (m|km)", line).group(1)
+                    .replace(",", ".").replace("\u202f", "")) * (1 if " m · " in line else 1000)
+              for line in lines]
+    assert metres == sorted(metres)
+    assert "réalisée" not in found  # open actions only
+    listing = bot.last(user)
+    first, route = labels(bot, listing)[:2]
+    assert first.startswith("➡️ ") and "Imprimerie Carpentier" in first and route == "🗺"
+
+    before = len(bot.api.calls)
+    await bot.press(user, bot.api.buttons(listing)[1]["callback_data"])  # its route
+    [venue] = [c for c in bot.api.calls[before:] if c.method == "sendVenue"]
+    assert venue.params["title"] == "Imprimerie Carpentier"
+    card = await press_in_place(bot, user, first)
+    assert "Imprimerie Carpentier" in card
+    assert "⬅ Retour" in labels(bot, bot.api.messages[(user.id, listing["message_id"])])
+
+
+async def test_a_location_with_no_action_nearby(bot: BotHarness) -> None:
+    user = await paired(bot)
+    [nothing] = await bot.send(bot.api.message_update(user, location=MARSEILLE))
+    assert "Aucune action ouverte à moins de 10 km" in nothing
+    assert labels(bot, bot.last(user)) == ["🏠 Menu"]
 
 
 async def test_the_next_visits_contact_is_two_taps_from_home(bot: BotHarness) -> None:
@@ -343,6 +383,10 @@ async def test_the_terminal_shows_venues_contact_cards_and_map_urls(bot: BotHarn
     await chat.handle_line("/menu")
     await chat.handle_line(str(number_of("📞 Appeler")))
     assert re.search(r"📇 Contact : .+, \+33 ", out.getvalue())
+    await chat.handle_line(str(number_of("📍 À proximité")))
+    assert "[clavier] 📍 Partager ma position — tapez :position LAT LON" in out.getvalue()
+    await chat.handle_line(":position 48.8712 2.3541")
+    assert "Vos actions ouvertes à moins de 10 km" in out.getvalue()
 
 
 # -- typed dates ------------------------------------------------------------------------------
@@ -426,3 +470,16 @@ async def test_an_erp_only_or_foreign_file_is_never_sent(bot: BotHarness) -> Non
         await bot.press(user, OpCb(Op.FILE, op.id, ref=attachment).pack())
         assert not [c for c in bot.api.calls[before:] if c.method == "sendDocument"], attachment
         assert STALE in bot.toasts()[-1]
+
+
+async def test_artis_nearby_lists_only_the_callers_open_actions(artis_client: ArtisClient,
+                                                              artis_login: Any) -> None:
+    mine = await artis_client.nearby_actions(await artis_login(DemoLogins.COMMERCIAL),
+                                             CARPENTIER["latitude"], CARPENTIER["longitude"])
+    theirs = await artis_client.nearby_actions(await artis_login(DemoLogins.TDUBOIS),
+                                               CARPENTIER["latitude"], CARPENTIER["longitude"])
+    assert mine and all(n.action.assignee_login == DemoLogins.COMMERCIAL for n in mine)
+    assert all(n.action.assignee_login == DemoLogins.TDUBOIS for n in theirs)
+    assert {n.action.id for n in mine}.isdisjoint(n.action.id for n in theirs)
+    assert [n.distance_m for n in mine] == sorted(n.distance_m for n in mine)
+    assert all(n.distance_m <= 10_000 and n.action.status.value == "A_REALISER" for n in mine)

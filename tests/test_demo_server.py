@@ -38,6 +38,7 @@ SCHEMA_MODELS: dict[str, type[BaseModel]] = {
     "FollowUp": models.FollowUp,
     "Action": models.Action,
     "ActionDetail": models.ActionDetail,
+    "NearbyAction": models.NearbyAction,
     "LoginRequest": models.LoginRequest,
     "LoginResult": models.LoginResult,
     "ContactCreate": models.ContactCreate,

@@ -36,6 +36,7 @@ LOOKBACK_DAYS = 31
 _ACTIONS = TypeAdapter(list[Action])
 _DETAIL = TypeAdapter(ActionDetail)
 _AFFAIRE = TypeAdapter(Affaire)
+NEARBY_RADIUS_KM = 10.0
 
 
 @dataclass(frozen=True)
@@ -203,6 +204,21 @@ class TooBig:
 AttachmentOutcome = AttachmentFile | TooBig | NotYours
 
 
+@dataclass(frozen=True)
+class NearbyItem:
+    item: Item
+    site: Site
+    distance_m: int
+
+
+@dataclass(frozen=True)
+class Nearby:
+    """The rep's open actions around a point, nearest first."""
+
+    radius_km: float
+    items: list[NearbyItem]
+
+
 def international(raw: str | None, region: str = "FR") -> str | None:
     """``01 99 00 01 10`` → ``+33 1 99 00 01 10``; None when it is not a phone number."""
     if not raw or not raw.strip():
@@ -349,3 +365,11 @@ class PlanningService:
         if len(content) > MAX_UPLOAD:
             return TooBig(found)
         return AttachmentFile(found, content)
+
+    async def nearby(self, rep: Rep, latitude: float, longitude: float) -> Nearby:
+        """Open actions (overdue included) within ``NEARBY_RADIUS_KM`` of the rep."""
+        now = self.now()
+        found = await self.artis.nearby_actions(rep.token, latitude, longitude,
+                                                NEARBY_RADIUS_KM, limit=8)
+        return Nearby(NEARBY_RADIUS_KM, [NearbyItem(Item(n.action, status_of(n.action, now)),
+                                                    n.site, n.distance_m) for n in found])

@@ -50,8 +50,17 @@ class Document:
     caption: str | None = None
 
 
-#: What a renderer may hand to ``bot/outbound.py``: a message, a place or contact card, a file.
-Outgoing = Reply | Venue | ContactCard | Document
+@dataclass(frozen=True)
+class LocationRequest:
+    """A message with a one-time reply-keyboard button that shares the phone's location."""
+
+    text: str
+    button: str
+
+
+#: What a renderer may hand to ``bot/outbound.py``: a message, a place or contact card, a
+#: file, a request for the rep's location.
+Outgoing = Reply | Venue | ContactCard | Document | LocationRequest
 
 
 def esc(value: object) -> str:

@@ -15,8 +15,8 @@ from telegram import InlineKeyboardButton
 
 from bot.callbacks import CallbackData
 from bot.i18n import L10n
-from bot.services.planning import Home, Item, Planning, Status, View, shift
-from bot.views import Reply, button, esc, keyboard
+from bot.services.planning import Home, Item, Nearby, Planning, Status, View, shift
+from bot.views import LocationRequest, Reply, button, esc, keyboard
 from integrations.artis.models import ActionType
 
 PAGE_SIZE = 8
@@ -171,9 +171,39 @@ def home(t: L10n, name: str, data: Home) -> Reply:
     return Reply("\n".join(lines), keyboard(*rows))
 
 
-def nearby_coming_soon(t: L10n) -> str:
-    return t._("📍 Nearby actions arrive in a next version: soon you will share your "
-               "location and see your open actions around you.")
+def ask_location(t: L10n) -> LocationRequest:
+    return LocationRequest(
+        t._("📍 Share your location with the button below (or send a location at any time) "
+            "and I list your open actions nearby."),
+        t._("📍 Share my location"))
+
+
+def distance(t: L10n, metres: int) -> str:
+    if metres < 1000:
+        return t._("{n} m", n=t.number(round(metres, -1)))
+    return t._("{n} km", n=t.number(round(metres / 1000, 1)))
+
+
+def nearby(t: L10n, data: Nearby) -> Reply:
+    radius = t.number(data.radius_km)
+    rows: list[list[InlineKeyboardButton]] = []
+    if not data.items:
+        lines = [t._("📍 No open action within {radius} km of you.", radius=radius)]
+    else:
+        lines = [t._("📍 <b>Your open actions within {radius} km</b>, nearest first:",
+                     radius=radius), ""]
+    for found in data.items:
+        action = found.item.action
+        lines.append(f"{esc(distance(t, found.distance_m))} · {STATUS_ICON[found.item.status]} "
+                     f"{esc(t.date(action.planned_start, 'EEE d MMM'))} "
+                     f"{t.time(action.planned_start)} · {esc(type_name(t, action.type))} — "
+                     f"<b>{esc(action.company_name)}</b>")
+        card = CardCb(action.id, home=True)
+        rows.append([button(clip(f"➡️ {distance(t, found.distance_m)} · {action.company_name}",
+                                 40), card.pack()),
+                     button("🗺", OpCb.of(card, Op.ROUTE).pack())])
+    rows.append([button(t._("🏠 Menu"), MenuCb(MenuTarget.HOME).pack())])
+    return Reply("\n".join(lines), keyboard(*rows))
 
 
 # -- planning -------------------------------------------------------------------------------

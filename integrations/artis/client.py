@@ -39,6 +39,7 @@ from integrations.artis.models import (
     ContactCreate,
     ContactPatch,
     LoginResult,
+    NearbyAction,
     OrgUnit,
     ReportIn,
     Site,
@@ -52,6 +53,7 @@ ModelT = TypeVar("ModelT", bound=BaseModel)
 _MAX_BACKOFF = 5.0
 _ACTIONS = TypeAdapter(list[Action])
 _ORG_UNITS = TypeAdapter(list[OrgUnit])
+_NEARBY = TypeAdapter(list[NearbyAction])
 # A 401 on these means "wrong credentials", not "session expired".
 _CREDENTIAL_PATHS = ("auth/login", "auth/sso/exchange")
 
@@ -174,6 +176,15 @@ class ArtisClient:
             params["assignee"] = assignee
         response = await self._request("GET", "actions", token=token, params=params)
         return _parse_list(_ACTIONS, response)
+
+    async def nearby_actions(
+        self, token: str, lat: float, lon: float, radius_km: float = 10.0, limit: int = 20
+    ) -> list[NearbyAction]:
+        """The caller's open actions whose site is within `radius_km`, nearest first."""
+        params = {"lat": repr(lat), "lon": repr(lon), "radius_km": repr(radius_km),
+                  "limit": str(limit)}
+        response = await self._request("GET", "actions/nearby", token=token, params=params)
+        return _parse_list(_NEARBY, response)
 
     async def get_action(self, token: str, action_id: str) -> ActionDetail:
         """An action with its site, contacts, CRM-visible attachments and affaire summary."""

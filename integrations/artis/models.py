@@ -301,6 +301,14 @@ class ActionDetail(ArtisModel):
     affaire: AffaireSummary | None = None
 
 
+class NearbyAction(ArtisModel):
+    """One of the rep's open actions near a point, with its site and the distance to it."""
+
+    action: Action
+    site: Site
+    distance_m: int = Field(ge=0)
+
+
 class ContactCreate(ArtisModel):
     """New contact at a site; the server runs the duplicate check."""
 

@@ -132,6 +132,18 @@ class DemoApi:
         found = await self._call(self.service.list_actions, caller, start, end, status, assignee)
         return _model_response(found)
 
+    async def nearby(self, request: Request) -> Response:
+        caller = await self._caller(request)
+        query = request.query_params
+        try:
+            lat, lon = float(query["lat"]), float(query["lon"])
+            radius = float(query.get("radius_km") or 10)
+            limit = int(query.get("limit") or 20)
+        except (KeyError, ValueError) as exc:
+            raise ApiError(422, "invalid_data", "lat and lon are required numbers") from exc
+        found = await self._call(self.service.nearby_actions, caller, lat, lon, radius, limit)
+        return _model_response(found)
+
     async def action(self, request: Request) -> Response:
         caller = await self._caller(request)
         action_id = request.path_params["action_id"]
@@ -199,6 +211,7 @@ class DemoApi:
             Route("/org-units", self.org_units, methods=["GET"]),
             Route("/org-units/{code}", self.org_unit, methods=["GET"]),
             Route("/actions", self.actions, methods=["GET"]),
+            Route("/actions/nearby", self.nearby, methods=["GET"]),
             Route("/actions/{action_id}", self.action, methods=["GET"]),
             Route("/actions/{action_id}/report", self.report, methods=["POST"]),
             Route("/sites/{site_id}", self.site, methods=["GET"]),

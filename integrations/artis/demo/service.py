@@ -6,6 +6,7 @@ one store transaction so a replayed or concurrent report can never be applied tw
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from collections.abc import Callable
@@ -34,6 +35,7 @@ from integrations.artis.models import (
     FollowUpKind,
     LoginRequest,
     LoginResult,
+    NearbyAction,
     OrgUnit,
     RelationType,
     Report,
@@ -215,6 +217,32 @@ class DemoService:
         return ActionDetail(
             action=action, site=site, contacts=contacts, attachments=attachments, affaire=affaire
         )
+
+    def nearby_actions(
+        self, caller: Caller, lat: float, lon: float, radius_km: float, limit: int
+    ) -> list[NearbyAction]:
+        """The caller's open actions (a month either side of today) near a point."""
+        if not (-90 <= lat <= 90 and -180 <= lon <= 180) or not 0 < radius_km <= 200:
+            raise ApiError(422, "invalid_data", "lat, lon or radius_km out of range")
+        if not 1 <= limit <= 50:
+            raise ApiError(422, "invalid_data", "limit must be 1 to 50")
+        today = datetime.combine(self._today(), datetime.min.time(), tzinfo=PARIS)
+        actions = self.store.actions(
+            [caller.login],
+            today - timedelta(days=31),
+            today + timedelta(days=32),
+            ActionStatus.A_REALISER,
+        )
+        found: list[NearbyAction] = []
+        for action in actions:
+            site = self.store.site(action.site_id)
+            if site is None or site.latitude is None or site.longitude is None:
+                continue
+            metres = _distance_m(lat, lon, site.latitude, site.longitude)
+            if metres <= radius_km * 1000:
+                found.append(NearbyAction(action=action, site=site, distance_m=metres))
+        found.sort(key=lambda n: (n.distance_m, n.action.planned_start))
+        return found[:limit]
 
     def _visible_action(self, visibility: Visibility, action_id: str) -> Action:
         action = self.store.action(action_id)
@@ -399,6 +427,14 @@ class DemoService:
         if site is not None and site.relation_type is RelationType.SUSPECT:
             site.relation_type = RelationType.PROSPECT
             self.store.save_site(site)
+
+
+def _distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> int:
+    """Great-circle (haversine) distance in metres."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return round(2 * 6_371_000 * math.asin(math.sqrt(a)))
 
 
 def _clean_contact_fields(fields: dict[str, object]) -> dict[str, object]:
