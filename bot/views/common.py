@@ -59,7 +59,8 @@ def help_text(t: L10n, *, paired: bool, support_contact: str | None = None) -> R
             "route, contacts, attachments, affaire)"),
         t._("• or just write a date: <i>demain</i>, <i>jeudi prochain</i>, <i>semaine "
             "prochaine</i>, <i>planning du 3 décembre</i>"),
-        t._("Reports and nearby actions arrive in the next versions. Your access:"),
+        t._("• 📍 send your location — your open actions nearby"),
+        t._("Reports arrive in the next versions. Your access:"),
         t._("• pair this Telegram account with your artis.net login (scan the QR code "
             "from artis.net › À propos › Smartphone)"),
         t._("• /pin — choose a PIN code to unlock your session"),
