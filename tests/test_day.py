@@ -257,6 +257,8 @@ async def test_the_action_card_and_its_screens(bot: BotHarness) -> None:
     assert "Affaire n° " in affaire
     assert re.search("Montant : \\d{1,3}(\u202f\\d{3})*,\\d\\d\xa0€", affaire)  # 21 333,51 €
     assert "Client : Imprimerie Carpentier" in affaire
+    assert "🧾 <b>Devis</b>" in affaire
+    assert re.search(r"• D\d+ v\d du \d+ \w+\.? \d{4} : [\d\u202f]+,\d\d\xa0€ HT — \w+", affaire)
     assert await press_in_place(bot, user, "⬅ Retour") == card
 
     contacts = await press_in_place(bot, user, "👥 Contacts")

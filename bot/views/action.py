@@ -31,7 +31,13 @@ from bot.views import (
     url_button,
 )
 from bot.views.planning import STATUS_ICON, CardCb, Op, OpCb, clip, status_name, type_name
-from integrations.artis.models import ActionDetail, AffaireSalesStatus, Contact, Site
+from integrations.artis.models import (
+    ActionDetail,
+    AffaireSalesStatus,
+    Contact,
+    QuoteStatus,
+    Site,
+)
 
 MAX_CONTACT_CARDS = 4
 
@@ -46,6 +52,16 @@ def sales_status(t: L10n, status: AffaireSalesStatus) -> str:
         AffaireSalesStatus.GAGNEE: t._("won"),
         AffaireSalesStatus.PERDUE: t._("lost"),
         AffaireSalesStatus.ANNULEE: t._("cancelled"),
+    }[status]
+
+
+def quote_status(t: L10n, status: QuoteStatus) -> str:
+    return {
+        QuoteStatus.EN_COURS: t._("in progress"),
+        QuoteStatus.ENVOYE: t._("sent"),
+        QuoteStatus.ACCEPTE: t._("accepted"),
+        QuoteStatus.REFUSE: t._("declined"),
+        QuoteStatus.INVALIDE: t._("superseded"),
     }[status]
 
 
@@ -250,4 +266,12 @@ def affaire(t: L10n, outcome: AffaireCard, data: CardCb) -> Reply:
         lines.append(t._("Expected closing: {day}", day=esc(t.date(item.expected_close_date))))
     if item.main_sales_rep_login:
         lines.append(t._("Main sales rep: {login}", login=esc(item.main_sales_rep_login)))
+    if item.quotes:
+        lines += ["", t._("🧾 <b>Quotes</b>")]
+        for quote in item.quotes:
+            lines.append(t._("• {number} v{version} of {day}: {amount} excl. tax — {status}",
+                             number=esc(quote.number), version=quote.version,
+                             day=esc(t.date(quote.created_on, "d MMM y")),
+                             amount=esc(t.money(quote.amount)),
+                             status=esc(quote_status(t, quote.status))))
     return Reply("\n".join(lines), keyboard(to_card_row(t, data)))

@@ -216,6 +216,28 @@ class Attachment(ArtisModel):
     created_at: AwareDatetime
 
 
+class QuoteStatus(StrEnum):
+    """State of a quote (devis); labels assumed."""
+
+    EN_COURS = "EN_COURS"
+    ENVOYE = "ENVOYE"
+    ACCEPTE = "ACCEPTE"
+    REFUSE = "REFUSE"
+    INVALIDE = "INVALIDE"
+
+
+class Quote(ArtisModel):
+    """A quote (devis) of an affaire."""
+
+    id: str
+    number: str
+    version: int = Field(ge=1)
+    name: str | None = None
+    created_on: date
+    amount: float
+    status: QuoteStatus
+
+
 class AffaireSummary(ArtisModel):
     """What an action shows about its linked affaire."""
 
@@ -240,6 +262,7 @@ class Affaire(AffaireSummary):
     probability_pct: int | None = None
     affaire_type: str | None = None
     comment: str | None = None
+    quotes: list[Quote] = Field(default_factory=list)
 
 
 class Report(ArtisModel):
