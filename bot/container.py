@@ -13,6 +13,7 @@ from functools import cached_property
 from bot.commands import CommandMenu
 from bot.scope import ChatScopes
 from bot.services.artis_cache import ReadCache
+from bot.services.contacts import ContactEditor
 from bot.services.drafts import Drafts
 from bot.services.pairing import PairingService
 from bot.services.planning import PlanningService
@@ -40,3 +41,8 @@ class Services:
         """The rep's day (home, planning, action cards), on the shared artis.net client."""
         return PlanningService(self.artis, self.settings.tz,
                                ReadCache(self.store, self.settings.artis_cache_ttl))
+
+    @cached_property
+    def contacts(self) -> ContactEditor:
+        """Contact edits from an action card, confirmed before artis.net."""
+        return ContactEditor(self.artis, self.planning, self.sessions, self.drafts)

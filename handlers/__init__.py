@@ -13,6 +13,7 @@ from telegram.ext import Application
 from handlers import (
     access,
     action,
+    contact,
     errors,
     fallback,
     help,
@@ -36,6 +37,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         *home.HANDLERS,
         *planning.HANDLERS,
         *action.HANDLERS,
+        *contact.HANDLERS,
         *fallback.HANDLERS,
     ])
     app.add_error_handler(errors.on_error)

@@ -485,3 +485,78 @@ async def test_artis_nearby_lists_only_the_callers_open_actions(artis_client: Ar
     assert {n.action.id for n in mine}.isdisjoint(n.action.id for n in theirs)
     assert [n.distance_m for n in mine] == sorted(n.distance_m for n in mine)
     assert all(n.distance_m <= 10_000 and n.action.status.value == "A_REALISER" for n in mine)
+
+
+# -- contact edit -----------------------------------------------------------------------------
+async def open_contact_menu(bot: BotHarness, user: SimUser) -> str:
+    """Today's 11:30 call → 👥 Contacts → ✏️ Modifier (its first contact)."""
+    await bot.say(user, "/planning")
+    await bot.press_label(user, "11:30 Appel")
+    await bot.press_label(user, "👥 Contacts")
+    screen, _ = bot.find_button(user, "⬅ Retour")
+    edit = next(b for b in labels(bot, screen) if b.startswith("✏️ Modifier "))
+    return await press_in_place(bot, user, edit)
+
+
+async def test_a_contact_edit_checks_the_phone_and_confirms_old_and_new(
+        bot: BotHarness, start_bot: Any, artis_client: ArtisClient, artis_login: Any) -> None:
+    user = await paired(bot)
+    menu = await open_contact_menu(bot, user)
+    assert "choisissez le champ à modifier" in menu and "• Mobile : +33 6 " in menu
+    old = re.search(r"• Mobile : (\+33[\d ]+)", menu).group(1).strip()
+    ask = await press_in_place(bot, user, "✏️ Mobile")
+    assert "Envoyez la nouvelle valeur pour « mobile »" in ask and old in ask
+
+    [wrong] = await bot.say(user, "12 34")
+    assert "n'est pas un numéro de téléphone valide" in wrong
+    [planning] = await bot.say(user, "/planning")  # a detour: the edit waits
+    assert "(aujourd'hui)" in planning
+    [confirm] = await bot.say(user, "06 12 34 56 78")
+    assert f"Avant : {old}" in confirm and "Après : <b>+33 6 12 34 56 78</b>" in confirm
+    assert "Rien n'est écrit dans artis.net" in confirm
+    save, _ = bot.find_button(user, "✅ Enregistrer")
+
+    async with start_bot() as restarted:  # the draft survives a restart
+        button = next(b for b in bot.api.buttons(save) if b["text"] == "✅ Enregistrer")
+        texts = await restarted.send(restarted.api.callback_update(user, button["callback_data"],
+                                                                   save))
+    assert "Enregistré dans artis.net" in texts[-1] and "• Mobile : +33 6 12 34 56 78" in texts[-1]
+    before = len(bot.toasts())
+    await bot.press_label(user, "✅ Enregistrer")  # pressed again: nothing left to save
+    assert "déjà été enregistrée" in bot.toasts()[before]
+
+
+async def test_a_cancelled_contact_edit_writes_nothing(bot: BotHarness, artis: Any) -> None:
+    user = await paired(bot)
+    await open_contact_menu(bot, user)
+    await press_in_place(bot, user, "✏️ E-mail")
+    [wrong] = await bot.say(user, "pas une adresse")
+    assert "n'est pas une adresse e-mail valide" in wrong
+    [confirm] = await bot.say(user, "Nouvelle.Adresse@Client.example")
+    assert "Après : <b>nouvelle.adresse@client.example</b>" in confirm
+    artis.clear_faults()
+    menu = await press_in_place(bot, user, "✖️ Annuler")
+    assert "nouvelle.adresse" not in menu
+    assert artis.request_count("/contacts", method="PATCH") == 0
+
+
+async def test_a_forged_contact_button_is_refused(
+        bot: BotHarness, artis_client: ArtisClient, artis_login: Any) -> None:
+    from bot.services.contacts import Field
+    from bot.views.contact import CtcCb, CtcOp
+
+    user = await paired(bot)
+    token = await artis_login(DemoLogins.TDUBOIS)
+    foreign, _ = await another_reps_action(artis_client, artis_login)
+    detail = await artis_client.get_action(token, foreign)
+    theirs = detail.contacts[0].id
+    await bot.say(user, "/planning")
+    await bot.press_label(user, "09:30 RDV")
+    mine = OpCb.unpack(bot.find_button(user, "📞 Appeler")[1]["callback_data"])
+    assert mine is not None
+    for data in (CtcCb(CtcOp.MENU, foreign, theirs), CtcCb(CtcOp.MENU, mine.id, theirs),
+                 CtcCb(CtcOp.FIELD, mine.id, theirs, Field.MOBILE_PHONE)):
+        before = len(bot.toasts())
+        [fresh_menu] = await bot.press(user, data.pack())
+        assert STALE in bot.toasts()[before] and "Actions aujourd'hui" in fresh_menu
+        assert detail.contacts[0].last_name not in fresh_menu

@@ -30,6 +30,7 @@ from bot.views import (
     keyboard,
     url_button,
 )
+from bot.views.contact import CtcCb, CtcOp
 from bot.views.planning import STATUS_ICON, CardCb, Op, OpCb, clip, status_name, type_name
 from integrations.artis.models import (
     ActionDetail,
@@ -203,9 +204,12 @@ def contacts(t: L10n, outcome: Card, data: CardCb) -> Reply:
             lines.append(t._("Mobile: {phone}", phone=esc(mobile)))
         if contact.email:
             lines.append(t._("Email: {email}", email=esc(contact.email)))
+        row = [button(clip(t._("✏️ Edit {name}", name=contact.display_name), 30),
+                      CtcCb.of(data, CtcOp.MENU, contact.id).pack())]
         if direct or mobile:
-            rows.append([button(clip(t._("📞 Call {name}", name=contact.display_name)),
-                                OpCb.of(data, Op.CALL, ref=contact.id).pack())])
+            row.insert(0, button(clip(t._("📞 Call {name}", name=contact.display_name), 30),
+                                 OpCb.of(data, Op.CALL, ref=contact.id).pack()))
+        rows.append(row)
     rows.append(to_card_row(t, data))
     return Reply("\n".join(lines), keyboard(*rows))
 
