@@ -71,3 +71,4 @@ NEW_PIN = declare("pin.new", secret=True)
 
 # -- the rep's day ---------------------------------------------------------------------------
 CONTACT_FIELD = declare("contact.field")  # the new value of one field of a contact
+CONTACT_NEW = declare("contact.new")  # the next answer for a new contact (name, phone…)

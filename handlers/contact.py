@@ -14,10 +14,20 @@ from telegram.ext import BaseHandler
 from bot import steps
 from bot.context import BotContext
 from bot.outbound import answer, toast
-from bot.services.contacts import Found, Invalid, NoDraft, Proposed, Refused, Saved
+from bot.services.contacts import (
+    Asking,
+    Created,
+    Found,
+    Invalid,
+    NoDraft,
+    Proposed,
+    Refused,
+    Review,
+    Saved,
+)
 from bot.services.planning import NotYours
 from bot.views import contact as views
-from bot.views.contact import CtcCb, CtcOp
+from bot.views.contact import CtcCb, CtcOp, NewCtcCb, NewOp
 from handlers.home import artis_down, rep_of, stale
 from handlers.steps import on_step
 from integrations.artis.errors import ArtisUnavailable
@@ -83,4 +93,65 @@ async def typed_value(update: Update, context: BotContext) -> None:
             await stale(update, context)
 
 
-HANDLERS: list[BaseHandler[Any, Any, Any]] = [CtcCb.handler(on_button)]
+async def on_new(update: Update, context: BotContext, data: NewCtcCb) -> None:
+    try:
+        await _on_new(update, context, data)
+    except ArtisUnavailable:
+        await artis_down(update, context, data)
+
+
+async def _on_new(update: Update, context: BotContext, data: NewCtcCb) -> None:
+    t, editor, session, rep = (context.l10n, context.services.contacts, context.session,
+                               rep_of(context))
+    match data.op:
+        case NewOp.START:
+            started = await editor.start_new(session, rep, data.action, data.pack())
+            if isinstance(started, Asking):
+                await answer(update, views.ask_new(t, started.draft, started.field), edit=True)
+                return
+        case NewOp.CREATE:
+            outcome = await editor.create(session, rep, data.action)
+            match outcome:
+                case Created(contact=contact, draft=draft):
+                    await answer(update, views.created(t, contact, draft.company, data),
+                                 edit=True)
+                    return
+                case Review(draft=draft, duplicates=duplicates):
+                    await answer(update, views.review(t, draft, duplicates, data), edit=True)
+                    return
+                case NoDraft():
+                    await toast(update, views.nothing_to_save(t), alert=True)
+                    return
+        case NewOp.PICK:
+            existing = await editor.pick(session, rep, data.action, data.ref or "")
+            await answer(update, views.not_created(
+                t, data, existing.display_name if existing else None), edit=True)
+            return
+        case NewOp.DROP:
+            await editor.drop_new(session, data.action)
+            await answer(update, views.not_created(t, data), edit=True)
+            return
+    await stale(update, context)
+
+
+@on_step(steps.CONTACT_NEW)
+async def new_answer(update: Update, context: BotContext) -> None:
+    text = update.effective_message.text if update.effective_message else None
+    outcome = await context.services.contacts.take_new(context.session, rep_of(context),
+                                                       text or "")
+    match outcome:
+        case Asking(draft=draft, field=field):
+            await answer(update, views.ask_new(context.l10n, draft, field))
+        case Invalid(field=field, problem=problem):
+            await answer(update, views.invalid(context.l10n, field, problem))
+        case Review(draft=draft, duplicates=duplicates):
+            back = NewCtcCb.unpack(draft.back)
+            if back is None:
+                await stale(update, context)
+                return
+            await answer(update, views.review(context.l10n, draft, duplicates, back))
+        case NotYours():
+            await stale(update, context)
+
+
+HANDLERS: list[BaseHandler[Any, Any, Any]] = [CtcCb.handler(on_button), NewCtcCb.handler(on_new)]

@@ -560,3 +560,55 @@ async def test_a_forged_contact_button_is_refused(
         [fresh_menu] = await bot.press(user, data.pack())
         assert STALE in bot.toasts()[before] and "Actions aujourd'hui" in fresh_menu
         assert detail.contacts[0].last_name not in fresh_menu
+
+
+async def start_new_contact(bot: BotHarness, user: SimUser) -> str:
+    await bot.say(user, "/planning")
+    await bot.press_label(user, "09:30 RDV")
+    await bot.press_label(user, "👥 Contacts")
+    return await press_in_place(bot, user, "➕ Nouveau contact")
+
+
+async def test_a_new_contact_that_duplicates_one_lets_the_rep_choose(bot: BotHarness) -> None:
+    user = await paired(bot)
+    first = await start_new_contact(bot, user)
+    assert "Nouveau contact chez Imprimerie Carpentier (1/5)" in first and "Nom ?" in first
+    answers = {"Blanc": "Prénom ?", "olivier": "Fonctions ?", "-": "Mobile ?"}
+    for said, next_question in answers.items():
+        [question] = await bot.say(user, said)
+        assert next_question in question, said
+    [wrong] = await bot.say(user, "12")
+    assert "n'est pas un numéro de téléphone valide" in wrong
+    [question] = await bot.say(user, "-")
+    assert "E-mail ?" in question
+    [review] = await bot.say(user, "-")
+    assert "Doublons probables" in review and "Olivier Blanc" in review
+    assert "➕ Créer quand même" in labels(bot, bot.last(user))
+    done = await press_in_place(bot, user, "👤 C'est Olivier Blanc")
+    assert "Pas de nouveau contact : Olivier Blanc est déjà dans artis.net" in done
+
+
+async def test_a_new_contact_without_duplicate_is_created(bot: BotHarness,
+                                                          artis_client: ArtisClient,
+                                                          artis_login: Any) -> None:
+    import uuid
+
+    unique = uuid.uuid4()
+    name = "Zed" + "".join(chr(ord("a") + int(c, 16) % 26) for c in unique.hex[:8])
+    digits = f"{unique.int % 1_000_000:06d}"
+    mobile = f"+33 7 98 {digits[:2]} {digits[2:4]} {digits[4:]}"
+    user = await paired(bot)
+    await start_new_contact(bot, user)
+    for said in (name, "Jeanne", "Acheteuse, Comptable", f"07 98 {digits}"):
+        await bot.say(user, said)
+    [review] = await bot.say(user, f"jeanne.{name.lower()}@imprimerie.example")
+    assert "Aucun contact semblable" in review and f"• Mobile : {mobile}" in review
+    assert "• Fonctions : Acheteuse, Comptable" in review
+    done = await press_in_place(bot, user, "✅ Créer")
+    assert f"Jeanne {name} est créé dans artis.net chez Imprimerie Carpentier" in done
+    token = await artis_login(DemoLogins.COMMERCIAL)
+    from integrations.artis.models import ContactCreate
+
+    [twin] = await artis_client.duplicate_contacts(token, ContactCreate(
+        site_id="SIT-0001", last_name=name, first_name="Jeanne"))
+    assert twin.functions == ["Acheteuse", "Comptable"] and twin.mobile_phone == mobile

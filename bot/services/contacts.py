@@ -22,8 +22,8 @@ from bot.services.drafts import Drafts, DraftSlot
 from bot.services.planning import Card, NotYours, PlanningService, Rep
 from bot.services.sessions import ChatSession, SessionRepo
 from integrations.artis.client import ArtisClient
-from integrations.artis.errors import AccessDenied, InvalidData, NotFound
-from integrations.artis.models import Contact, ContactPatch
+from integrations.artis.errors import AccessDenied, Conflict, InvalidData, NotFound
+from integrations.artis.models import Contact, ContactCreate, ContactPatch
 
 MAX_LENGTH = 80
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -112,9 +112,69 @@ class NoDraft:
     """Nothing to confirm any more (already saved or cancelled)."""
 
 
+#: The questions for a new contact, in order (only the last name is required).
+NEW_ORDER = (Field.LAST_NAME, Field.FIRST_NAME, Field.FUNCTIONS, Field.MOBILE_PHONE,
+             Field.EMAIL)
+
+
+class NewContactDraft(BaseModel):
+    """A contact being created on an action's site, answer by answer."""
+
+    action_id: str
+    site_id: str
+    company: str
+    back: str  # the packed button of the action card
+    values: dict[Field, str | None] = {}
+
+    @property
+    def asking(self) -> Field | None:
+        return next((f for f in NEW_ORDER if f not in self.values), None)
+
+    @property
+    def name(self) -> str:
+        return " ".join(v for v in (self.values.get(Field.FIRST_NAME),
+                                    self.values.get(Field.LAST_NAME)) if v)
+
+    def to_create(self, *, allow_duplicate: bool) -> ContactCreate:
+        functions = self.values.get(Field.FUNCTIONS) or ""
+        return ContactCreate(
+            site_id=self.site_id, last_name=self.values.get(Field.LAST_NAME) or "?",
+            first_name=self.values.get(Field.FIRST_NAME),
+            functions=[part.strip() for part in functions.split(",") if part.strip()],
+            mobile_phone=self.values.get(Field.MOBILE_PHONE),
+            email=self.values.get(Field.EMAIL), allow_duplicate=allow_duplicate)
+
+
+NEW_CONTACT = DraftSlot("contact-new", NewContactDraft)
+
+
+@dataclass(frozen=True)
+class Asking:
+    """The next question of a new contact."""
+
+    draft: NewContactDraft
+    field: Field
+
+
+@dataclass(frozen=True)
+class Review:
+    """Every answer given: the new contact and its likely duplicates, for the rep to choose."""
+
+    draft: NewContactDraft
+    duplicates: list[Contact]
+
+
+@dataclass(frozen=True)
+class Created:
+    contact: Contact
+    draft: NewContactDraft
+
+
 FindOutcome = Found | NotYours
 ValueOutcome = Proposed | Invalid | NotYours
 SaveOutcome = Saved | Refused | NoDraft | NotYours
+NewOutcome = Asking | Invalid | Review | NotYours
+CreateOutcome = Created | Review | NoDraft | NotYours
 
 
 def check(field: Field, raw: str) -> str | Problem | None:
@@ -212,3 +272,69 @@ class ContactEditor:
         if session.flow.step == steps.CONTACT_FIELD.name:
             await self.sessions.end_flow(session)
         return draft
+
+    # -- a new contact on the action's site ----------------------------------------------------
+    async def start_new(self, session: ChatSession, rep: Rep, action_id: str,
+                        back: str) -> Asking | NotYours:
+        card = await self.planning.card(rep, action_id)
+        if isinstance(card, NotYours):
+            return card
+        site = card.detail.site
+        draft = NewContactDraft(action_id=action_id, site_id=site.id,
+                                company=site.company_name, back=back)
+        await self.drafts.put(session, NEW_CONTACT, action_id, draft)
+        await self.sessions.goto(session, steps.CONTACT_NEW, action=action_id)
+        return Asking(draft, NEW_ORDER[0])
+
+    async def take_new(self, session: ChatSession, rep: Rep, raw: str) -> NewOutcome:
+        """One answer; the next question, or (all given) the review with duplicates."""
+        action_id = str(session.flow.data.get("action", ""))
+        draft = await self.drafts.get(session, NEW_CONTACT, action_id)
+        if draft is None or draft.asking is None:
+            await self.sessions.end_flow(session)
+            return NotYours()
+        field = draft.asking
+        value = check(field, raw)
+        if isinstance(value, Problem):
+            return Invalid(field, value)
+        draft.values[field] = value
+        await self.drafts.put(session, NEW_CONTACT, action_id, draft)
+        if draft.asking is not None:
+            return Asking(draft, draft.asking)
+        await self.sessions.end_flow(session)
+        return await self.review(rep, draft)
+
+    async def review(self, rep: Rep, draft: NewContactDraft) -> Review:
+        duplicates = await self.artis.duplicate_contacts(
+            rep.token, draft.to_create(allow_duplicate=False))
+        return Review(draft, duplicates)
+
+    async def create(self, session: ChatSession, rep: Rep, action_id: str) -> CreateOutcome:
+        """Create the contact the rep reviewed (even beside the duplicates they saw)."""
+        draft = await self.drafts.get(session, NEW_CONTACT, action_id)
+        if draft is None or draft.asking is not None:
+            return NoDraft()
+        if isinstance(await self.planning.card(rep, action_id), NotYours):
+            return NotYours()
+        try:
+            contact = await self.artis.create_contact(rep.token,
+                                                      draft.to_create(allow_duplicate=True))
+        except Conflict:
+            return await self.review(rep, draft)
+        await self.drafts.drop(session, NEW_CONTACT, action_id)
+        await self.planning.cache.forget(rep.login)
+        return Created(contact, draft)
+
+    async def drop_new(self, session: ChatSession, action_id: str) -> None:
+        await self.drafts.drop(session, NEW_CONTACT, action_id)
+        if session.flow.step == steps.CONTACT_NEW.name:
+            await self.sessions.end_flow(session)
+
+    async def pick(self, session: ChatSession, rep: Rep, action_id: str,
+                   contact_id: str) -> Contact | None:
+        """The new contact is an existing one: create nothing; that contact, if readable."""
+        await self.drop_new(session, action_id)
+        try:
+            return await self.artis.get_contact(rep.token, contact_id)
+        except (NotFound, AccessDenied, InvalidData):
+            return None

@@ -30,7 +30,7 @@ from bot.views import (
     keyboard,
     url_button,
 )
-from bot.views.contact import CtcCb, CtcOp
+from bot.views.contact import CtcCb, CtcOp, NewCtcCb, NewOp
 from bot.views.planning import STATUS_ICON, CardCb, Op, OpCb, clip, status_name, type_name
 from integrations.artis.models import (
     ActionDetail,
@@ -210,6 +210,7 @@ def contacts(t: L10n, outcome: Card, data: CardCb) -> Reply:
             row.insert(0, button(clip(t._("📞 Call {name}", name=contact.display_name), 30),
                                  OpCb.of(data, Op.CALL, ref=contact.id).pack()))
         rows.append(row)
+    rows.append([button(t._("➕ New contact"), NewCtcCb.of(data, NewOp.START).pack())])
     rows.append(to_card_row(t, data))
     return Reply("\n".join(lines), keyboard(*rows))
 

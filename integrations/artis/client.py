@@ -54,6 +54,7 @@ _MAX_BACKOFF = 5.0
 _ACTIONS = TypeAdapter(list[Action])
 _ORG_UNITS = TypeAdapter(list[OrgUnit])
 _NEARBY = TypeAdapter(list[NearbyAction])
+_CONTACTS = TypeAdapter(list[Contact])
 # A 401 on these means "wrong credentials", not "session expired".
 _CREDENTIAL_PATHS = ("auth/login", "auth/sso/exchange")
 
@@ -233,6 +234,14 @@ class ArtisClient:
             "POST", "contacts", token=token, json=contact.model_dump(mode="json")
         )
         return _parse(Contact, response)
+
+    async def duplicate_contacts(self, token: str, contact: ContactCreate) -> list[Contact]:
+        """The client's contacts this new one would duplicate (nothing is created)."""
+        response = await self._request(
+            "POST", "contacts/duplicates", token=token,
+            json=contact.model_dump(mode="json"), retry_safe=True,
+        )
+        return _parse_list(_CONTACTS, response)
 
     async def get_attachment_content(self, token: str, attachment_id: str) -> bytes:
         """Raw bytes of a CRM-accessible attachment (metadata comes with the action)."""

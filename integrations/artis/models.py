@@ -344,6 +344,7 @@ class ContactCreate(ArtisModel):
     email: str | None = None
     direct_phone: str | None = None
     mobile_phone: str | None = None
+    allow_duplicate: bool = False  # the rep saw the likely duplicates and chose to create
 
 
 class ContactPatch(ArtisModel):

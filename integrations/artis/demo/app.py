@@ -132,6 +132,11 @@ class DemoApi:
         found = await self._call(self.service.list_actions, caller, start, end, status, assignee)
         return _model_response(found)
 
+    async def duplicate_contacts(self, request: Request) -> Response:
+        caller = await self._caller(request)
+        new = await _body(request, ContactCreate)
+        return _model_response(await self._call(self.service.duplicate_contacts, caller, new))
+
     async def nearby(self, request: Request) -> Response:
         caller = await self._caller(request)
         query = request.query_params
@@ -216,6 +221,7 @@ class DemoApi:
             Route("/actions/{action_id}/report", self.report, methods=["POST"]),
             Route("/sites/{site_id}", self.site, methods=["GET"]),
             Route("/contacts", self.create_contact, methods=["POST"]),
+            Route("/contacts/duplicates", self.duplicate_contacts, methods=["POST"]),
             Route("/contacts/{contact_id}", self.contact, methods=["GET"]),
             Route("/contacts/{contact_id}", self.patch_contact, methods=["PATCH"]),
             Route("/attachments/{attachment_id}/content", self.attachment_content, methods=["GET"]),

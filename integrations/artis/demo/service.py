@@ -286,7 +286,9 @@ class DemoService:
             site = self.store.site(new.site_id)
             if site is None or not Visibility(self.store, caller).can_see_site(new.site_id):
                 raise ApiError(422, "unknown_site", "site_id is not one of your sites")
-            fields = _clean_contact_fields(new.model_dump(exclude={"site_id"}))
+            fields = _clean_contact_fields(
+                new.model_dump(exclude={"site_id", "allow_duplicate"})
+            )
             candidate = Contact(
                 id="new",
                 site_ids=[site.id],
@@ -294,7 +296,7 @@ class DemoService:
                 **fields,
             )
             duplicate = _find_duplicate(candidate, self.store.contacts_of(site.third_party_code))
-            if duplicate is not None:
+            if duplicate is not None and not new.allow_duplicate:
                 raise ApiError(
                     409,
                     "duplicate_contact",
@@ -304,6 +306,17 @@ class DemoService:
             created = candidate.model_copy(update={"id": self.store.next_id("CTC", 5001)})
             self.store.save_contact(created)
         return created
+
+    def duplicate_contacts(self, caller: Caller, new: ContactCreate) -> list[Contact]:
+        """The client's contacts ``new`` would duplicate; nothing is written."""
+        site = self.store.site(new.site_id)
+        if site is None or not Visibility(self.store, caller).can_see_site(new.site_id):
+            raise ApiError(422, "unknown_site", "site_id is not one of your sites")
+        fields = _clean_contact_fields(new.model_dump(exclude={"site_id", "allow_duplicate"}))
+        candidate = Contact(
+            id="new", site_ids=[site.id], third_party_code=site.third_party_code, **fields
+        )
+        return _find_duplicates(candidate, self.store.contacts_of(site.third_party_code))
 
     def attachment_content(self, caller: Caller, attachment_id: str) -> tuple[Attachment, bytes]:
         """Bytes of a CRM-accessible attachment reachable by the caller."""
@@ -485,7 +498,14 @@ def _digits(phone: str | None) -> str:
 
 
 def _find_duplicate(candidate: Contact, existing: list[Contact]) -> Contact | None:
+    """The first of ``_find_duplicates``, or None."""
+    found = _find_duplicates(candidate, existing)
+    return found[0] if found else None
+
+
+def _find_duplicates(candidate: Contact, existing: list[Contact]) -> list[Contact]:
     """Same name and first name, same phone or mobile, or same email, at the same client."""
+    found: list[Contact] = []
     phones = {_digits(p) for p in (candidate.direct_phone, candidate.mobile_phone)} - {""}
     email = _fold(candidate.email)
     for other in existing:
@@ -496,5 +516,5 @@ def _find_duplicate(candidate: Contact, existing: list[Contact]) -> Contact | No
         ) == _fold(candidate.first_name)
         other_phones = {_digits(p) for p in (other.direct_phone, other.mobile_phone)} - {""}
         if same_name or phones & other_phones or (email and email == _fold(other.email)):
-            return other
-    return None
+            found.append(other)
+    return found
