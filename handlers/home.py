@@ -69,9 +69,9 @@ async def menu_button(update: Update, context: BotContext, data: MenuCb) -> None
         case MenuTarget.NEARBY:
             await answer_cards(update, [views.ask_location(context.l10n)])
         case MenuTarget.HELP:
-            await answer(update, common.help_text(
+            await answer(update, views.help_screen(context.l10n, common.help_text(
                 context.l10n, paired=True,
-                support_contact=context.services.settings.support_contact))
+                support_contact=context.services.settings.support_contact)), edit=True)
 
 
 async def location(update: Update, context: BotContext) -> None:

@@ -88,8 +88,11 @@ async def test_menu_start_and_a_greeting_show_the_home_screen(bot: BotHarness) -
 
 async def test_help_from_home(bot: BotHarness) -> None:
     user = await paired(bot)
-    [help_text] = await bot.press_label(user, "❓ Aide")
+    help_text = await press_in_place(bot, user, "❓ Aide")
     assert "Ce que je sais faire" in help_text and "/planning" in help_text
+    assert "🔄 Recharger la configuration" in labels(bot, bot.last(user))
+    home = await press_in_place(bot, user, "🏠 Menu")
+    assert "Actions aujourd'hui" in home
 
 
 # -- nearby -----------------------------------------------------------------------------------

@@ -171,6 +171,13 @@ def home(t: L10n, name: str, data: Home) -> Reply:
     return Reply("\n".join(lines), keyboard(*rows))
 
 
+def help_screen(t: L10n, help_text: Reply) -> Reply:
+    """/aide opened from home, in the same message, with the way back."""
+    rows = [list(row) for row in help_text.keyboard.inline_keyboard] if help_text.keyboard else []
+    rows.append([button(t._("🏠 Menu"), MenuCb(MenuTarget.HOME).pack())])
+    return Reply(help_text.text, keyboard(*rows))
+
+
 def ask_location(t: L10n) -> LocationRequest:
     return LocationRequest(
         t._("📍 Share your location with the button below (or send a location at any time) "
