@@ -23,6 +23,15 @@ def seen(update_id: int) -> str:
     return f"seen:{update_id}"
 
 
+def inbox(update_id: int) -> str:
+    """An update received but not yet handled (``bot/inbox.py``)."""
+    return f"{inbox_prefix()}{update_id}"
+
+
+def inbox_prefix() -> str:
+    return "inbox:"
+
+
 # -- a chat --------------------------------------------------------------------------------
 
 

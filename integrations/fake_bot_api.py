@@ -89,6 +89,7 @@ class FakeBotApi:
         self._update_ids = itertools.count(int(time.time() * 1000) % 2_000_000_000)
         self._pending_updates: asyncio.Queue[dict[str, Any]] | None = None
         self._answered_queries: set[str] = set()
+        self._unacked: list[dict[str, Any]] = []  # returned by getUpdates, not yet acknowledged
 
     # -- wiring ---------------------------------------------------------------------
     def transport(self) -> httpx.MockTransport:
@@ -311,16 +312,23 @@ class FakeBotApi:
 
     async def _m_getUpdates(self, params: dict[str, Any],
                             files: dict[str, bytes]) -> list[dict[str, Any]]:
+        """As Telegram: updates stay pending until a later call's ``offset`` passes them, so a
+        bot that dies before asking again gets the same batch after its restart."""
+        offset = int(params["offset"]) if params.get("offset") not in (None, "") else None
+        if offset is not None:
+            self._unacked = [u for u in self._unacked if u["update_id"] >= offset]
+        if self._unacked:
+            return list(self._unacked[:100])
         queue = self._updates_queue()
         timeout = float(params.get("timeout") or 0)
-        batch: list[dict[str, Any]] = []
         try:
-            batch.append(await asyncio.wait_for(queue.get(), timeout=max(timeout, 0.01)))
+            self._unacked.append(await asyncio.wait_for(queue.get(),
+                                                        timeout=max(timeout, 0.01)))
         except TimeoutError:
             return []
-        while not queue.empty() and len(batch) < 100:
-            batch.append(queue.get_nowait())
-        return batch
+        while not queue.empty() and len(self._unacked) < 100:
+            self._unacked.append(queue.get_nowait())
+        return list(self._unacked)
 
     def push_update(self, update: dict[str, Any]) -> None:
         """Make ``update`` available to a bot polling with getUpdates."""
