@@ -290,7 +290,7 @@ async def test_a_slow_login_sends_the_password_once_shows_typing_and_says_so(
     artis.inject_fault(status=None, delay=2.5, count=10, path_prefix="/auth/login")
     [text] = await bot.say(user, "demo")  # the client's read timeout is 2 s here
     assert artis.request_count("/auth/login") == 1  # a read timeout is not retried
-    assert "n'a pas répondu" in text and "renvoyez-le" in text
+    assert "artis.net ne répond pas" in text and "renvoyez-le" in text
     actions = bot.api.sent(user.id, "sendChatAction")
     assert actions and actions[0].params["action"] == "typing"
     artis.clear_faults()
@@ -306,7 +306,7 @@ async def test_a_login_refused_with_503_is_not_sent_again(bot: BotHarness, artis
     artis.inject_fault(status=503, count=10, path_prefix="/auth/login")
     [text] = await bot.say(user, "demo")
     assert artis.request_count("/auth/login") == 1
-    assert "n'a pas répondu" in text
+    assert "artis.net ne répond pas" in text
 
 
 async def test_an_interactive_step_has_an_overall_deadline(bot: BotHarness, artis: Any) -> None:
@@ -315,12 +315,11 @@ async def test_an_interactive_step_has_an_overall_deadline(bot: BotHarness, arti
     invite = await bot.services.pairing.invite("demo.commercial")
     await bot.say(user, f"/start {invite.token}")
     artis.clear_faults()
+    # slower than the deadline, faster than the client's 2 s read timeout: without the
+    # deadline this login would succeed after 1.8 s
     artis.inject_fault(status=None, delay=1.8, count=1, path_prefix="/auth/login")
-    started = time.monotonic()
     [text] = await bot.say(user, "demo")
-    elapsed = time.monotonic() - started
     assert "artis.net n'a pas répondu en 1 seconde" in text
-    assert elapsed < 1.75, elapsed  # the deadline, not the 2 s read timeout
 
 
 # -- 12. Groups and channels --------------------------------------------------------------------

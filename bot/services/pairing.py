@@ -119,10 +119,11 @@ class AccountLockedAtArtis:
 
 @dataclass(frozen=True)
 class NoAnswer:
-    """artis.net did not answer within the step's deadline (or at all): nothing changed,
-    the rep may send the secret again later."""
+    """artis.net did not answer: within the step's deadline (``seconds``), or at all
+    (``seconds`` None: unreachable, timed out, 5xx). Nothing changed; the rep may send the
+    secret again later."""
 
-    seconds: int
+    seconds: int | None = None
 
 
 LoginOutcome = (LoggedIn | WrongPassword | LockedOut | PrerequisitesMissing
@@ -242,10 +243,12 @@ class PairingService:
         except AccountLocked:
             log.info("artis.net refused %s: the account is locked there", login)
             return AccountLockedAtArtis(login)
-        except (ArtisUnavailable, TimeoutError) as exc:
-            log.warning("artis.net gave no answer to a login within %.0fs: %s",
-                        self.deadline, type(exc).__name__)
+        except TimeoutError:
+            log.warning("artis.net gave no answer to a login within %.0fs", self.deadline)
             return NoAnswer(round(self.deadline))
+        except ArtisUnavailable as exc:
+            log.warning("artis.net unavailable for a login: %s", exc)
+            return NoAnswer()
         await self.store.delete(failures_key)
         return await self._accept(session, result)
 
@@ -388,8 +391,10 @@ class PairingService:
         except SessionExpired:
             await self.sessions.save_link(session, link.model_copy(update={"artis_token": None}))
             return PinNeedsPassword()
-        except (ArtisUnavailable, TimeoutError):
+        except TimeoutError:
             return NoAnswer(round(self.deadline))
+        except ArtisUnavailable:
+            return NoAnswer()
         await self.sessions.save_link(session, link.model_copy(
             update={"locked": False, "last_seen": time.time()}))
         return PinUnlocked()

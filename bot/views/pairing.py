@@ -67,7 +67,10 @@ def account_locked_at_artis(t: L10n, login: str) -> Reply:
                      "them, then try again.", login=esc(login)))
 
 
-def no_answer(t: L10n, seconds: int) -> Reply:
+def no_answer(t: L10n, seconds: int | None) -> Reply:
+    if seconds is None:
+        return Reply(t._("artis.net is not answering right now, so I could not check it. "
+                         "Nothing was kept: send it again in a few minutes."))
     return Reply(t.ngettext(
         "artis.net did not answer within {n} second, so I could not check it. Nothing was "
         "kept: send it again in a few minutes.",
