@@ -119,7 +119,7 @@ async def _run(settings: Settings, *, webhook: bool) -> int:
         return 0
     if webhook and (settings.webhook_url is None or settings.webhook_secret is None):
         print("configuration error: --webhook needs WEBHOOK_URL (the public https URL) and "
-              "WEBHOOK_SECRET (1-256 characters among A-Z a-z 0-9 _ -)", file=sys.stderr)
+              "WEBHOOK_SECRET (16-256 characters among A-Z a-z 0-9 _ -)", file=sys.stderr)
         return 2
     from bot.runtime import open_runtime
 

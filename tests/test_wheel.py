@@ -104,3 +104,19 @@ def test_a_missing_default_catalog_stops_start_up_with_one_line(installed: Path,
     assert done.stderr.strip().splitlines() == [
         f"startup error: the translations for BOT_DEFAULT_LOCALE=fr are missing ({po} not "
         f"found); reinstall the package"]
+
+
+def test_the_installed_wheel_renders_pages_from_its_templates(installed: Path,
+                                                              tmp_path: Path) -> None:
+    """The templates (HTML, CSS, script) are package data: the sheet renders from the wheel."""
+    done = subprocess.run([installed / "bin" / "crmbot", "pair", "--all-reps", "--unit",
+                           "CDV-LYON", "--out", "sheet.html"], cwd=tmp_path,
+                          env=_clean_env(DATA_DIR=str(tmp_path / "data")),
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    sheet = (tmp_path / "sheet.html").read_text(encoding="utf-8")
+    assert sheet.count('<img class="qr"') == 3 and "size: A4" in sheet
+    assert '<meta http-equiv="Content-Security-Policy"' in sheet
+    site = next((installed / "lib").glob("python3*/site-packages"))
+    assert {"admin.html", "admin.css", "admin.js", "sso.html", "onboarding.html"} <= {
+        path.name for path in (site / "bot/templates").iterdir()}

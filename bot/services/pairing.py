@@ -14,10 +14,9 @@ An interactive step (a password, a PIN) waits for artis.net at most ``deadline``
 seconds (``INTERACTIVE_DEADLINE``), so a rep never waits long in silence; scrypt runs
 in a worker thread, off the event loop every chat of the process shares.
 
-Single sign-on (``bot/sso.py`` drives it): ``begin_sso`` issues a one-time ``state``
-(192 bits, only its SHA-256 stored, 10 minutes) bound to the chat, the Telegram user and
-the expected artis.net login; ``log_in_with_sso`` exchanges the identity provider's ticket
-and then goes on exactly like a right password (``_accept``).
+Single sign-on: ``bot/services/sso.py`` issues and checks the one-time ``state``;
+``log_in_with_sso`` exchanges the identity provider's ticket and then goes on exactly
+like a right password (``_accept``).
 """
 
 from __future__ import annotations
@@ -29,7 +28,7 @@ import json
 import logging
 import secrets
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 from bot import keys
 from bot.services.prerequisites import Missing, missing_prerequisites
@@ -54,8 +53,6 @@ LOCKOUT_SECONDS = 15 * 60
 MAX_PIN_FAILURES = 5
 PIN_FAILURES_TTL = 30 * 24 * 3600  # wrong PINs are forgotten only by a right one, or a month
 INTERACTIVE_DEADLINE = 15.0  # seconds a rep waits for artis.net at a password or PIN step
-SSO_STATE_BYTES = 24  # 192 bits, like pairing tokens
-SSO_STATE_TTL = 10 * 60
 
 
 def token_hash(token: str) -> str:
@@ -152,16 +149,6 @@ class PinNeedsPassword:
 
 
 PinOutcome = PinUnlocked | WrongPin | PinRevoked | PinNeedsPassword | NoAnswer
-
-
-@dataclass(frozen=True)
-class SsoState:
-    """What an SSO ``state`` is bound to: the chat that asked, and who must sign in."""
-
-    chat_id: int
-    user_id: int
-    login: str
-    lang: str
 
 
 class PairingService:
@@ -275,22 +262,6 @@ class PairingService:
         return LoggedIn(link, user)
 
     # -- single sign-on (assumed protocol, see integrations/artis/openapi.yaml) -----------
-    async def begin_sso(self, session: ChatSession, login: str) -> str:
-        """A one-time ``state`` for the SSO sign-in page, bound to this chat and ``login``."""
-        state = secrets.token_urlsafe(SSO_STATE_BYTES)
-        bound = SsoState(chat_id=session.chat_id, user_id=session.user_id, login=login,
-                         lang=session.lang)
-        await self.store.set(keys.sso_state(token_hash(state)), json.dumps(asdict(bound)),
-                             SSO_STATE_TTL)
-        return state
-
-    async def take_sso_state(self, state: str) -> SsoState | None:
-        """Consume a state. None for unknown, expired or already used — deliberately alike."""
-        if not state or len(state) > 64:
-            return None
-        raw = await self.store.pop(keys.sso_state(token_hash(state)))
-        return SsoState(**json.loads(raw)) if raw else None
-
     async def log_in_with_sso(self, session: ChatSession, expected_login: str, ticket: str
                               ) -> LoggedIn | PrerequisitesMissing | None:
         """Exchange the identity provider's ticket, then go on as after a right password.
@@ -472,5 +443,4 @@ def verify_pin(pin: str, stored: str) -> bool:
 
 __all__ = ["AccountLockedAtArtis", "Invite", "LockedOut", "LoggedIn", "LoginOutcome", "NoAnswer",
            "NotFound", "PairingService", "PinNeedsPassword", "PinOutcome", "PinRevoked",
-           "PinUnlocked", "PrerequisitesMissing", "SsoState", "Ticket", "WrongPassword",
-           "WrongPin"]
+           "PinUnlocked", "PrerequisitesMissing", "Ticket", "WrongPassword", "WrongPin"]
