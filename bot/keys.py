@@ -96,6 +96,11 @@ def current_pairing_token(login: str) -> str:
     return f"pairing-current:{login}"
 
 
+def invite_lock(login: str) -> str:
+    """Serializes issuing links for one login, so two at once still leave one valid."""
+    return f"invite:{login}"
+
+
 # -- one-time secrets (by SHA-256 only) ----------------------------------------------------
 
 

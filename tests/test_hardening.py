@@ -7,6 +7,7 @@ asserts what the rep sees.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import os
@@ -170,6 +171,15 @@ async def test_a_new_pairing_link_revokes_the_earlier_ones(bot: BotHarness) -> N
     assert "mot de passe" in ask
     [ask_manager] = await bot.say(new_user(), f"/start {other_rep.token}")
     assert "mot de passe" in ask_manager  # another rep's link is untouched
+
+
+async def test_links_issued_at_once_for_a_rep_leave_one_valid(bot: BotHarness) -> None:
+    """A double-click on "new QR code" must not leave two valid links."""
+    invites = await asyncio.gather(*(bot.services.pairing.invite("demo.commercial")
+                                     for _ in range(4)))
+    valid = [invite for invite in invites
+             if "mot de passe" in (await bot.say(new_user(), f"/start {invite.token}"))[0]]
+    assert len(valid) == 1
 
 
 # -- 5. A secret typed at the wrong moment ------------------------------------------------------

@@ -175,11 +175,12 @@ class PairingService:
         token = secrets.token_urlsafe(TOKEN_BYTES)
         digest = token_hash(token)
         ticket = {"login": user.login, "display_name": user.display_name, "sso": user.sso}
-        previous = await self.store.pop(keys.current_pairing_token(user.login))
-        if previous is not None:
-            await self.store.delete(keys.pairing_token(previous))
-        await self.store.set(keys.pairing_token(digest), json.dumps(ticket), self.token_ttl)
-        await self.store.set(keys.current_pairing_token(user.login), digest, self.token_ttl)
+        async with self.store.lock(keys.invite_lock(user.login), timeout=10.0, wait=10.0):
+            previous = await self.store.pop(keys.current_pairing_token(user.login))
+            if previous is not None:
+                await self.store.delete(keys.pairing_token(previous))
+            await self.store.set(keys.pairing_token(digest), json.dumps(ticket), self.token_ttl)
+            await self.store.set(keys.current_pairing_token(user.login), digest, self.token_ttl)
         return Invite(user.login, user.display_name, token,
                       deep_link(self.bot_username, token), time.time() + self.token_ttl)
 
