@@ -24,8 +24,10 @@ from bot.services.drafts import Drafts
 from bot.services.pairing import PairingService
 from bot.services.sessions import SessionRepo
 from bot.services.sso import SsoSignIn
+from bot.services.vault import VaultError, open_vault
 from bot.settings import Settings
 from bot.storage import open_store
+from bot.storage.files import private_dir
 from integrations.artis.client import ArtisClient
 
 log = logging.getLogger(__name__)
@@ -50,7 +52,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         if artis_url is None:
             from integrations.artis.demo import DemoArtisServer
 
-            settings.data_dir.mkdir(parents=True, exist_ok=True)
+            private_dir(settings.data_dir)
             demo = stack.enter_context(
                 DemoArtisServer(db_path=settings.data_dir / "artis-demo.sqlite3"))
             artis_url = demo.url
@@ -65,10 +67,15 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
                      else f"DATA_DIR={settings.data_dir}")
             raise StartupError(f"startup error: cannot open the store at {where}: {exc}") from None
         stack.push_async_callback(store.close)
+        try:
+            vault = open_vault(settings.encryption_keys, settings.data_dir)
+        except VaultError as exc:
+            raise StartupError(str(exc)) from None
         artis = ArtisClient(artis_url, service_login=service_login,
                             service_password=service_password, timeout=settings.artis_timeout)
         stack.push_async_callback(artis.aclose)
-        sessions = SessionRepo(store, default_lang=settings.bot_default_locale, tz=settings.tz)
+        sessions = SessionRepo(store, default_lang=settings.bot_default_locale, tz=settings.tz,
+                               vault=vault, token_ttl=settings.artis_session_ttl)
         pairing = PairingService(store, artis, sessions,
                                  bot_username=settings.telegram_bot_username,
                                  token_ttl=settings.pairing_token_ttl,

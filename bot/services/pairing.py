@@ -256,9 +256,10 @@ class PairingService:
             await self.revoke(user.login)
         previous = session.link
         link = ArtisLink(login=user.login, display_name=user.display_name,
-                         artis_token=result.token, is_manager=bool(user.heads_org_units),
+                         is_manager=bool(user.heads_org_units),
                          pin_hash=previous.pin_hash if previous and previous.login == user.login
-                         else None)
+                         else None
+                         ).with_token(result.token, self.sessions.token_deadline(result.expires_at))
         await self.sessions.save_link(session, link)
         return LoggedIn(link, user)
 
@@ -330,15 +331,16 @@ class PairingService:
         return (now or time.time()) - link.last_seen > self.idle_lock
 
     async def lock(self, session: ChatSession, *, expired: bool = False) -> None:
-        """Lock the session. Idle: the artis.net token is kept for a PIN unlock. ``expired``:
-        artis.net no longer accepts the token, so it is dropped and only the password unlocks."""
+        """Lock the session. Idle: the artis.net token is kept (sealed, until it expires) for
+        a PIN unlock, and dropped if the rep has no PIN: only the password unlocks then.
+        ``expired``: artis.net no longer accepts the token, so it is dropped too."""
         link = session.link
         if link is None or (link.locked and not expired):
             return
-        update: dict[str, object] = {"locked": True}
-        if expired:
-            update["artis_token"] = None
-        await self.sessions.save_link(session, link.model_copy(update=update))
+        locked = link.model_copy(update={"locked": True})
+        if expired or link.pin_hash is None:
+            locked = locked.without_token()
+        await self.sessions.save_link(session, locked)
 
     async def touch(self, session: ChatSession) -> None:
         """Record activity; written at most once a minute to spare the store."""
@@ -361,7 +363,7 @@ class PairingService:
             async with asyncio.timeout(self.deadline):
                 await self.artis.me(link.artis_token)
         except SessionExpired:
-            await self.sessions.save_link(session, link.model_copy(update={"artis_token": None}))
+            await self.sessions.save_link(session, link.without_token())
             return PinNeedsPassword()
         except TimeoutError:
             return NoAnswer(round(self.deadline))
@@ -379,7 +381,7 @@ class PairingService:
         log.warning("%d wrong PINs for %s: PIN and artis.net session dropped",
                     MAX_PIN_FAILURES, link.login)
         await self.sessions.save_link(session, link.model_copy(
-            update={"pin_hash": None, "artis_token": None, "locked": True}))
+            update={"pin_hash": None, "locked": True}).without_token())
         await self.store.delete(keys.pin_failures(session.user_id))
         await self._quiet_logout(link.artis_token)
         return PinRevoked()

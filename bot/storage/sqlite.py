@@ -34,6 +34,7 @@ import aiosqlite
 
 from bot.storage._lockgate import LockGates
 from bot.storage.base import QueueItem, Store
+from bot.storage.files import private_file
 
 log = logging.getLogger(__name__)
 
@@ -165,6 +166,11 @@ class SQLiteStore(Store):
 
     async def _connect(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        # 0600 before SQLite opens it: the -wal and -shm files it creates take that mode.
+        private_file(self.path)
+        for sibling in ("-wal", "-shm"):  # left by an earlier version, maybe world-readable
+            if (leftover := self.path.with_name(self.path.name + sibling)).exists():
+                private_file(leftover)
         # isolation_level=None: autocommit; each statement is its own transaction.
         db = await aiosqlite.connect(self.path, isolation_level=None)
         try:
