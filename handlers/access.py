@@ -129,7 +129,7 @@ async def ask_to_unlock(update: Update, context: BotContext, *, expired: bool = 
         pending, typed = None, False
     elif typed and not expired:
         # It may well be the password, typed before we asked: out of the chat at once.
-        await delete_secret(update.message)
+        await delete_secret(update.effective_message)
     await services.sessions.goto(session, steps.UNLOCK_PIN if with_pin else steps.UNLOCK_PASSWORD,
                                  pending=pending)
     await answer(update, pairing.session_locked(context.l10n, with_pin=with_pin,
@@ -165,7 +165,8 @@ def pending_request(update: Update, commands: frozenset[str]) -> dict[str, Any] 
         return {"kind": "button", "update": {"callback_query": kept_query}}
     message = update.message
     if message is None:
-        return None
+        edited = update.edited_message  # a text edited into the password is typed text too
+        return {"kind": TYPED_TEXT} if edited is not None and edited.text is not None else None
     if message.text is not None:
         command = command_of(message)
         if command is None or command not in commands:

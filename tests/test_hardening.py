@@ -208,6 +208,21 @@ async def test_text_typed_while_locked_is_deleted_never_kept_and_asked_for_again
     assert len(texts) == 2  # nothing replayed as a request
 
 
+async def test_a_text_edited_while_locked_is_deleted_too(bot: BotHarness) -> None:
+    user = new_user()
+    await bot.pair(user)
+    sent = bot.api.text_update(user, "rendez-vous demain")
+    await bot.send(sent)
+    await _make_idle(bot, user.id)
+    edited = {"update_id": bot.api.next_update_id(),
+              "edited_message": {**sent["message"], "text": "Tr0ub4dor&3-edited",
+                                 "edit_date": int(time.time())}}
+    await bot.send(edited)
+    assert "J'ai supprimé le message" in bot.api.texts(user.id)[-1]
+    assert (user.id, sent["message"]["message_id"]) in bot.api.deleted
+    assert "Tr0ub4dor" not in await _all_store_text(bot)
+
+
 async def test_an_unknown_slash_text_while_locked_is_treated_as_typed_text(
         bot: BotHarness) -> None:
     user = new_user()
