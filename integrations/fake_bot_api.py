@@ -80,6 +80,7 @@ class FakeBotApi:
         self.calls: list[ApiCall] = []
         self.messages: dict[tuple[int, int], dict[str, Any]] = {}
         self.deleted: list[tuple[int, int]] = []
+        self.left_chats: list[int] = []
         self.files: dict[str, bytes] = {}
         self.commands: dict[str, list[dict[str, Any]]] = {}
         self.webhook: dict[str, Any] | None = None
@@ -225,6 +226,10 @@ class FakeBotApi:
         return True
 
     def _m_sendChatAction(self, params: dict[str, Any], files: dict[str, bytes]) -> bool:
+        return True
+
+    def _m_leaveChat(self, params: dict[str, Any], files: dict[str, bytes]) -> bool:
+        self.left_chats.append(int(params["chat_id"]))
         return True
 
     def _m_answerCallbackQuery(self, params: dict[str, Any], files: dict[str, bytes]) -> bool:
