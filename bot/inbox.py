@@ -31,7 +31,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from bot import keys
-from bot.services.sessions import Flow
+from bot.services.sessions import ArtisLink, Flow
 from bot.steps import lookup
 from bot.storage import Store
 
@@ -50,8 +50,9 @@ class Recorded:
 
 
 class Inbox:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, *, idle_lock: float) -> None:
         self.store = store
+        self.idle_lock = idle_lock
 
     async def record(self, updates: Iterable[dict[str, Any]]) -> None:
         """Write a batch of raw updates (Bot API JSON) before acknowledging it.
@@ -64,15 +65,21 @@ class Inbox:
         if not batch:
             return
         chats = sorted({chat_id for _, (chat_id, _) in batch})
+        users = sorted({user_id for _, (_, user_id) in batch})
         values = await self.store.get_many(
             *(keys.seen(int(update["update_id"])) for update, _ in batch),
-            *(keys.flow(chat_id) for chat_id in chats))
-        taken, flows = values[:len(batch)], dict(zip(chats, values[len(batch):], strict=True))
+            *(keys.flow(chat_id) for chat_id in chats),
+            *(keys.link(user_id) for user_id in users))
+        taken = values[:len(batch)]
+        flows = dict(zip(chats, values[len(batch):len(batch) + len(chats)], strict=True))
+        links = dict(zip(users, values[len(batch) + len(chats):], strict=True))
         now = time.time()
         for (update, (chat_id, user_id)), seen in zip(batch, taken, strict=True):
             if seen is not None:
                 continue
-            withheld = _at_secret_step(flows[chat_id]) and "message" in update
+            # A password may come now: at a secret step, or typed first by a locked rep.
+            withheld = "message" in update and (
+                _at_secret_step(flows[chat_id]) or self._locked(links[user_id], now))
             record = {"chat_id": chat_id, "user_id": user_id, "at": now,
                       "update": None if withheld else update}
             await self.store.set(keys.inbox(int(update["update_id"])), json.dumps(record),
@@ -97,6 +104,16 @@ class Inbox:
                 found.append(Recorded(int(key.rsplit(":", 1)[1]), record["chat_id"],
                                       record["user_id"], record["update"], record["at"]))
         return sorted(found, key=lambda item: item.update_id)
+
+
+    def _locked(self, link_raw: str | None, now: float) -> bool:
+        if link_raw is None:
+            return False
+        try:
+            link = ArtisLink.model_validate_json(link_raw)
+        except ValidationError:
+            return True  # unreadable: be safe
+        return link.locked or now - link.last_seen > self.idle_lock
 
 
 def _at_secret_step(flow_raw: str | None) -> bool:

@@ -80,8 +80,8 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
                                  idle_lock=settings.session_idle_lock)
         yield Services(
             settings=settings, store=store, artis=artis, sessions=sessions,
-            drafts=Drafts(store), scopes=ChatScopes(store, sessions), inbox=Inbox(store),
-            pairing=pairing,
+            drafts=Drafts(store), scopes=ChatScopes(store, sessions),
+            inbox=Inbox(store, idle_lock=settings.session_idle_lock), pairing=pairing,
             sso=SsoSignIn(settings, store, artis.base_url),
             commands=CommandMenu(settings.bot_default_locale))
 

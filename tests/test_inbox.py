@@ -68,3 +68,15 @@ async def test_a_password_is_never_written_down_and_is_asked_again(bot: BotHarne
     assert "envoyer à nouveau" in again
     [home] = await bot.say(user, "demo")  # still at the password step
     assert "Appairage réussi" in home
+
+
+async def test_a_locked_reps_first_text_is_not_written_down(bot: BotHarness) -> None:
+    """A locked rep often types the password before being asked for it."""
+    user = new_user()
+    await bot.pair(user)
+    async with bot.services.scopes.scope(user.id, user.id) as session:
+        await bot.services.pairing.lock(session)
+    update = bot.api.text_update(user, "Secret-Passw0rd!")
+    await bot.services.inbox.record([update])
+    raw = await bot.services.store.get(keys.inbox(update["update_id"]))
+    assert raw is not None and "Secret-Passw0rd!" not in raw
