@@ -48,7 +48,7 @@ def build_application(
     """
     settings = services.settings
     httpx_kwargs = {"transport": transport} if transport is not None else None
-    pipeline = ChatPipeline(services.store, services.scopes)
+    pipeline = ChatPipeline(services.store, services.scopes, services.inbox)
     builder = (
         Application.builder()
         .token(token)

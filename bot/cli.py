@@ -11,8 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.logs import configure_logging
-from bot.runtime import StartupError
-from bot.settings import Settings, SettingsError, load_settings
+from bot.settings import Settings, SettingsError, StartupError, load_settings
 
 if TYPE_CHECKING:
     from bot.app import Runtime
@@ -56,6 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     except StartupError as exc:
         print(exc, file=sys.stderr)
         return 1
+
     except KeyboardInterrupt:
         return 130
     parser.print_help()
@@ -173,6 +173,8 @@ async def _run(settings: Settings, *, webhook: bool) -> int:
         print("configuration error: --webhook needs WEBHOOK_URL (the public https URL) and "
               "WEBHOOK_SECRET (16-256 characters among A-Z a-z 0-9 _ -)", file=sys.stderr)
         return 2
+    from bot.polling import Poller
+    from bot.recovery import Sweeper
     from bot.runtime import open_runtime
 
     async with open_runtime(settings) as runtime:
@@ -182,16 +184,16 @@ async def _run(settings: Settings, *, webhook: bool) -> int:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         await app.start()
+        sweeper = asyncio.create_task(Sweeper(app, runtime.services).run(stop))
         try:
             if webhook:
                 await _serve_webhook(settings, runtime, stop)
             else:
-                assert app.updater is not None
-                await app.updater.start_polling(allowed_updates=["message", "callback_query"])
                 log.info("polling Telegram as @%s", app.bot.username)
-                await stop.wait()
-                await app.updater.stop()
+                await Poller(app, runtime.services.inbox).run(stop)
         finally:
+            stop.set()
+            await sweeper
             await app.stop()
     return 0
 

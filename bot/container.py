@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from bot.commands import CommandMenu
+from bot.inbox import Inbox
 from bot.scope import ChatScopes
 from bot.services.artis_cache import ReadCache
 from bot.services.contacts import ContactEditor
@@ -32,6 +33,7 @@ class Services:
     sessions: SessionRepo
     drafts: Drafts
     scopes: ChatScopes
+    inbox: Inbox
     pairing: PairingService
     sso: SsoSignIn
     commands: CommandMenu

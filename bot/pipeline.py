@@ -26,6 +26,7 @@ from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
 from bot import keys
+from bot.inbox import Inbox
 from bot.scope import ChatScopes
 from bot.storage import LockTimeout, Store
 
@@ -41,6 +42,7 @@ class ChatPipeline(BaseUpdateProcessor):
         self,
         store: Store,
         scopes: ChatScopes,
+        inbox: Inbox,
         *,
         max_concurrent_updates: int = 512,
         on_refused: Callable[[Update, str, str | None], Awaitable[None]] | None = None,
@@ -48,6 +50,8 @@ class ChatPipeline(BaseUpdateProcessor):
         super().__init__(max_concurrent_updates)
         self.store = store
         self.scopes = scopes
+        self.inbox = inbox
+        self._recovering: set[int] = set()
         # Answers an update we could not process: reason "busy" (the chat's lock did not
         # come) or "unavailable" (the store failed).
         self.on_refused = on_refused
@@ -60,21 +64,40 @@ class ChatPipeline(BaseUpdateProcessor):
             log.debug("update without chat or user ignored")
             _discard(coroutine)
             return
+        recovering = update.update_id in self._recovering
+        try:
+            await self._process(update, coroutine, chat_id, recovering)
+        finally:
+            if recovering:
+                self._recovering.discard(update.update_id)
+
+    async def _process(self, update: Update, coroutine: Awaitable[Any], chat_id: int,
+                       recovering: bool) -> None:
         user = update.effective_user
         user_id = user.id if user else chat_id
         telegram_lang = user.language_code if user else None
         async with self._in_order(chat_id):
             try:
-                if not await self.store.add(keys.seen(update.update_id), "1", DEDUP_TTL):
+                if not recovering and not await self.store.add(keys.seen(update.update_id),
+                                                               "1", DEDUP_TTL):
                     log.info("duplicate update %s dropped", update.update_id)
                     _discard(coroutine)
                     return
                 async with self.scopes.scope(chat_id, user_id, telegram_lang):
-                    await coroutine
+                    if recovering and not await self.inbox.is_open(update.update_id):
+                        _discard(coroutine)  # its first handler was alive after all
+                        return
+                    try:
+                        await coroutine
+                    finally:
+                        await self.inbox.finish(update.update_id)
             except LockTimeout:
+                _discard(coroutine)
+                if recovering:
+                    return  # the chat is busy: the next sweep tries again
                 log.warning("chat %s busy for %.0fs; update %s answered as busy",
                             chat_id, self.scopes.wait, update.update_id)
-                _discard(coroutine)
+                await self.inbox.finish(update.update_id)
                 await self._refuse(update, "busy", telegram_lang)
             except Exception:
                 # Handlers' errors never get here (PTB hands them to the error handler):
@@ -83,6 +106,15 @@ class ChatPipeline(BaseUpdateProcessor):
                               update.update_id)
                 _discard(coroutine)
                 await self._refuse(update, "unavailable", telegram_lang)
+
+    def will_recover(self, update_id: int) -> bool:
+        """The next processing of ``update_id`` finishes an update a dead process left
+        unfinished (``bot/recovery.py``): it skips de-duplication and, under the chat lock,
+        runs only if the update is still unfinished. False if that is already under way."""
+        if update_id in self._recovering:
+            return False
+        self._recovering.add(update_id)
+        return True
 
     async def _refuse(self, update: Update, reason: str, telegram_lang: str | None) -> None:
         if self.on_refused is None:

@@ -18,6 +18,7 @@ from telegram.error import InvalidToken, NetworkError
 from bot.app import Runtime, build_application, on_startup
 from bot.commands import CommandMenu
 from bot.container import Services
+from bot.inbox import Inbox
 from bot.logs import keep_secrets_out_of_logs
 from bot.scope import ChatScopes
 from bot.services.drafts import Drafts
@@ -25,15 +26,12 @@ from bot.services.pairing import PairingService
 from bot.services.sessions import SessionRepo
 from bot.services.sso import SsoSignIn
 from bot.services.vault import VaultError, open_vault
-from bot.settings import Settings
+from bot.settings import Settings, StartupError
 from bot.storage import open_store
 from bot.storage.files import private_dir
 from integrations.artis.client import ArtisClient
 
 log = logging.getLogger(__name__)
-
-class StartupError(Exception):
-    """Something the bot needs is unreachable at start-up; ``str()`` is one operator line."""
 
 
 DEMO_SERVICE_LOGIN = "bot.service"
@@ -82,7 +80,8 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
                                  idle_lock=settings.session_idle_lock)
         yield Services(
             settings=settings, store=store, artis=artis, sessions=sessions,
-            drafts=Drafts(store), scopes=ChatScopes(store, sessions), pairing=pairing,
+            drafts=Drafts(store), scopes=ChatScopes(store, sessions),
+            inbox=Inbox(store, idle_lock=settings.session_idle_lock), pairing=pairing,
             sso=SsoSignIn(settings, store, artis.base_url),
             commands=CommandMenu(settings.bot_default_locale))
 

@@ -49,6 +49,11 @@ _EXPECTED = {
 _REQUIRED_WITH = "required_with"
 
 
+class StartupError(Exception):
+    """Something the bot needs is unreachable or refuses it at start-up; ``str()`` is one
+    operator line (exit code 1)."""
+
+
 class SettingsError(Exception):
     """A configuration value is missing or invalid; ``str()`` is one user-facing line."""
 

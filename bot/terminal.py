@@ -117,7 +117,8 @@ class TerminalChat:
         if line.startswith(":position"):
             await self.send_location(line)
             return True
-        if line.isdigit() and self.buttons:
+        # At a password or PIN step the line is the secret, even all digits (a PIN).
+        if line.isdigit() and self.buttons and not await self.expects_secret():
             await self.press(int(line))
             return True
         if match := _DEEP_LINK.search(line):
