@@ -31,7 +31,7 @@ def rep_of(context: BotContext) -> Rep:
     token = link.artis_token if link is not None else None
     if link is None or token is None:
         raise RuntimeError("no artis.net session past the access guard")
-    return Rep(link.login, token)
+    return Rep(link.login, token, context.session.tz)
 
 
 async def artis_down(update: Update, context: BotContext, retry: CallbackData) -> None:

@@ -615,3 +615,17 @@ async def test_a_new_contact_without_duplicate_is_created(bot: BotHarness,
     [twin] = await artis_client.duplicate_contacts(token, ContactCreate(
         site_id="SIT-0001", last_name=name, first_name="Jeanne"))
     assert twin.functions == ["Acheteuse", "Comptable"] and twin.mobile_phone == mobile
+
+
+async def test_times_are_shown_in_the_reps_own_time_zone(bot: BotHarness) -> None:
+    user = await paired(bot)
+    sessions = bot.services.sessions
+    session = await sessions.load(user.id, user.id, "fr")
+    assert session.link is not None and session.link.timezone == "Europe/Paris"  # artis.net's
+    await sessions.save_link(session, session.link.model_copy(
+        update={"timezone": "America/Guadeloupe"}))  # UTC-4 all year
+    [day] = await bot.press(user, PlanCb(View.DAY, today()).pack())
+    paris = datetime.combine(today(), datetime.min.time()).replace(hour=9, minute=30,
+                                                                   tzinfo=PARIS)
+    there = paris.astimezone(ZoneInfo("America/Guadeloupe"))
+    assert f"{there:%H:%M} · RDV" in day and "14:30 · RDV" not in day  # 09:30 there

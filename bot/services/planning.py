@@ -45,6 +45,7 @@ class Rep:
 
     login: str
     token: str
+    tz: tzinfo | None = None  # the rep's time zone; None: the service's (BOT_TIMEZONE)
 
 
 class View(StrEnum):
@@ -261,42 +262,46 @@ class PlanningService:
         self.tz = tz
         self.cache = cache
 
-    def now(self) -> datetime:
-        return datetime.now(self.tz)
+    def now(self, rep: Rep | None = None) -> datetime:
+        return datetime.now(self._tz(rep))
 
-    def _midnight(self, day: date) -> datetime:
-        return datetime.combine(day, time(0), tzinfo=self.tz)
+    def _tz(self, rep: Rep | None) -> tzinfo:
+        return rep.tz if rep is not None and rep.tz is not None else self.tz
+
+    def _midnight(self, day: date, rep: Rep | None = None) -> datetime:
+        return datetime.combine(day, time(0), tzinfo=self._tz(rep))
 
     async def _actions(self, rep: Rep, first: date, end: date) -> list[Action]:
-        start, stop = self._midnight(first), self._midnight(end)
+        start, stop = self._midnight(first, rep), self._midnight(end, rep)
         return await self.cache.read(
             rep.login, f"actions:{first:%Y%m%d}:{end:%Y%m%d}", _ACTIONS,
             lambda: self.artis.list_actions(rep.token, start, stop))
 
     async def planning(self, rep: Rep, view: View, anchor: date | None) -> Planning:
-        now = self.now()
+        now = self.now(rep)
         shown = span(view, anchor or now.date())
         actions = await self._actions(rep, shown.first, shown.end)
         items = [Item(a, status_of(a, now)) for a in sorted(actions, key=lambda a: a.planned_start)]
         return Planning(shown, items, now.date())
 
     async def home(self, rep: Rep) -> Home:
-        now = self.now()
+        now = self.now(rep)
+        tz = self._tz(rep)
         today = now.date()
         week = span(View.WEEK, today)
         start = min(week.first, today - timedelta(days=LOOKBACK_DAYS))
         actions = await self._actions(rep, start, week.end)
-        todays = [a for a in actions if a.planned_start.astimezone(self.tz).date() == today
+        todays = [a for a in actions if a.planned_start.astimezone(tz).date() == today
                   and a.status is not ActionStatus.ANNULEE]
         home = Home(
             today=today,
             actions_today=len(todays),
             rdv_this_week=sum(1 for a in actions if a.type is ActionType.RDV
                               and a.status is not ActionStatus.ANNULEE
-                              and week.first <= a.planned_start.astimezone(self.tz).date()
+                              and week.first <= a.planned_start.astimezone(tz).date()
                               < week.end),
             overdue=sum(1 for a in actions if a.is_overdue(now)
-                        and a.planned_start.astimezone(self.tz).date() < today),
+                        and a.planned_start.astimezone(tz).date() < today),
             done_without_report=sum(1 for a in actions
                                     if a.status is ActionStatus.REALISEE and a.report is None),
             next=None,
@@ -322,7 +327,7 @@ class PlanningService:
                                            lambda: self.artis.get_action(rep.token, action_id))
         except (NotFound, AccessDenied, InvalidData):
             return NotYours()
-        return Card(detail, status_of(detail.action, self.now()))
+        return Card(detail, status_of(detail.action, self.now(rep)))
 
     async def call_sheet(self, rep: Rep, action_id: str, contact_id: str | None) -> CallOutcome:
         """The numbers to call for an action (or one of its contacts), re-checked with artis."""
@@ -368,7 +373,7 @@ class PlanningService:
 
     async def nearby(self, rep: Rep, latitude: float, longitude: float) -> Nearby:
         """Open actions (overdue included) within ``NEARBY_RADIUS_KM`` of the rep."""
-        now = self.now()
+        now = self.now(rep)
         found = await self.artis.nearby_actions(rep.token, latitude, longitude,
                                                 NEARBY_RADIUS_KM, limit=8)
         return Nearby(NEARBY_RADIUS_KM, [NearbyItem(Item(n.action, status_of(n.action, now)),
