@@ -274,7 +274,7 @@ class PlanningService:
     async def _actions(self, rep: Rep, first: date, end: date) -> list[Action]:
         start, stop = self._midnight(first, rep), self._midnight(end, rep)
         return await self.cache.read(
-            rep.login, f"actions:{first:%Y%m%d}:{end:%Y%m%d}", _ACTIONS,
+            rep.login, f"actions:{self._tz(rep)}:{first:%Y%m%d}:{end:%Y%m%d}", _ACTIONS,
             lambda: self.artis.list_actions(rep.token, start, stop))
 
     async def planning(self, rep: Rep, view: View, anchor: date | None) -> Planning:
