@@ -7,13 +7,15 @@ Shown right after pairing, on /start when paired, /menu, a greeting (« bonjour 
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from telegram import Update
 from telegram.ext import CommandHandler, MessageHandler, filters
 
 from bot.callbacks import CallbackData
 from bot.context import BotContext
-from bot.outbound import answer, answer_cards, toast
+from bot.outbound import answer, answer_cards, toast, typing
 from bot.services.planning import Rep
 from bot.views import Reply, common
 from bot.views import planning as views
@@ -34,6 +36,16 @@ def rep_of(context: BotContext) -> Rep:
     return Rep(link.login, token, context.session.tz)
 
 
+@asynccontextmanager
+async def waiting(update: Update) -> AsyncIterator[None]:
+    """"typing…" while artis.net answers a typed request (a pressed button spins already)."""
+    if update.callback_query is not None:
+        yield
+        return
+    async with typing(update):
+        yield
+
+
 async def artis_down(update: Update, context: BotContext, retry: CallbackData) -> None:
     """artis.net did not answer: say so, with a 🔄 button repeating the request."""
     await answer(update, views.unavailable(context.l10n, retry.pack()),
@@ -45,7 +57,8 @@ async def show_home(update: Update, context: BotContext, *, edit: bool = False,
     """The home screen; right after pairing, below the ``welcome`` in the same message."""
     link = context.session.link
     try:
-        data = await context.services.planning.home(rep_of(context))
+        async with waiting(update):
+            data = await context.services.planning.home(rep_of(context))
     except ArtisUnavailable:
         if welcome is not None:
             await answer(update, welcome)
@@ -81,8 +94,9 @@ async def location(update: Update, context: BotContext) -> None:
         return
     point = message.location
     try:
-        data = await context.services.planning.nearby(rep_of(context), point.latitude,
-                                                      point.longitude)
+        async with waiting(update):
+            data = await context.services.planning.nearby(rep_of(context), point.latitude,
+                                                          point.longitude)
     except ArtisUnavailable:
         await answer(update, views.unavailable(context.l10n, MenuCb(MenuTarget.NEARBY).pack()))
         return

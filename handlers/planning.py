@@ -19,13 +19,15 @@ from bot.services.planning import View
 from bot.views import common
 from bot.views import planning as views
 from bot.views.planning import PlanCb
-from handlers.home import artis_down, rep_of
+from handlers.home import artis_down, rep_of, waiting
 from integrations.artis.errors import ArtisUnavailable
 
 
 async def show(update: Update, context: BotContext, data: PlanCb) -> None:
     try:
-        shown = await context.services.planning.planning(rep_of(context), data.view, data.day)
+        async with waiting(update):
+            shown = await context.services.planning.planning(rep_of(context), data.view,
+                                                             data.day)
     except ArtisUnavailable:
         await artis_down(update, context, data)
         return
