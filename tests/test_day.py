@@ -629,3 +629,21 @@ async def test_times_are_shown_in_the_reps_own_time_zone(bot: BotHarness) -> Non
                                                                    tzinfo=PARIS)
     there = paris.astimezone(ZoneInfo("America/Guadeloupe"))
     assert f"{there:%H:%M} · RDV" in day and "14:30 · RDV" not in day  # 09:30 there
+
+
+def test_a_site_without_coordinates_is_routed_by_its_address() -> None:
+    from bot.i18n import L10n
+    from bot.views import Reply
+    from bot.views.action import map_links, route
+    from integrations.artis.models import ActionDetail, Site
+
+    site = Site(id="S", third_party_code="C", company_name="Boulangerie Dupont",
+                address_lines=["3 rue de la Paix"], postal_code="75002", city="Paris")
+    links = dict(map_links(site))
+    assert links["Google Maps"] == ("https://www.google.com/maps/dir/?api=1&destination="
+                                    "3%20rue%20de%20la%20Paix%2C%2075002%20Paris")
+    assert links["Apple Plans"] == "https://maps.apple.com/?daddr=3%20rue%20de%20la%20Paix%2C%2075002%20Paris"
+    assert links["Waze"].startswith("https://waze.com/ul?q=3%20rue%20de%20la%20Paix")
+    detail = ActionDetail.model_construct(site=site)
+    [reply] = route(L10n("fr"), detail)
+    assert isinstance(reply, Reply) and "3 rue de la Paix, 75002 Paris" in reply.text
