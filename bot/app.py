@@ -37,6 +37,8 @@ def build_application(
     Bot API of the terminal demo, the tests and the benchmark).
     """
     settings = services.settings
+    # The network under PTB's HTTPXRequest: the caller's (open_runtime: aiohttp's, see
+    # integrations/http.py; tests: the fake Bot API), else httpx's own.
     httpx_kwargs = {"transport": transport} if transport is not None else None
     pipeline = ChatPipeline(services.store, services.sessions)
     builder = (
@@ -55,7 +57,11 @@ def build_application(
         .job_queue(None)
     )
     if rate_limit:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=2))
+        # TELEGRAM_SEND_RATE messages/s for the whole bot (0: no overall limit); the per-group
+        # limit and the retries after a 429 stay on.
+        rate = settings.telegram_send_rate
+        builder = builder.rate_limiter(AIORateLimiter(
+            overall_max_rate=rate, overall_time_period=1 if rate else 0, max_retries=2))
     app = builder.build()
     app.bot_data["services"] = services
 

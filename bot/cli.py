@@ -7,7 +7,9 @@ import asyncio
 import logging
 import signal
 import sys
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import Any
 
 from bot.logs import configure_logging
 from bot.runtime import StartupError
@@ -29,7 +31,8 @@ def main(argv: list[str] | None = None) -> int:
     command = args.command or "run"
     try:
         if command == "run":
-            return asyncio.run(_run(settings, webhook=getattr(args, "webhook", False)))
+            return run_loop(_run(settings, webhook=getattr(args, "webhook", False)),
+                            settings.event_loop)
         if command == "demo":
             return _terminal(settings)
         if command == "artis-demo":
@@ -52,6 +55,20 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     parser.print_help()
     return 2
+
+
+def run_loop(main: Coroutine[Any, Any, int], choice: str = "auto") -> int:
+    """Run the bot's event loop: uvloop where the platform has it (``EVENT_LOOP=auto``),
+    asyncio's own as the fallback or when ``EVENT_LOOP=asyncio``."""
+    if choice != "asyncio":
+        try:
+            import uvloop
+        except ImportError:
+            if choice == "uvloop":
+                raise
+        else:
+            return uvloop.run(main)
+    return asyncio.run(main)
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -25,6 +25,7 @@ from bot.services.sessions import SessionRepo
 from bot.settings import Settings
 from bot.storage import Store, open_store
 from integrations.artis.client import ArtisClient
+from integrations.http import fast_transport
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,7 @@ class StartupError(Exception):
 
 DEMO_SERVICE_LOGIN = "bot.service"
 DEMO_SERVICE_PASSWORD = "demo"  # the embedded demo's documented password, not a secret
+BOT_API_CONNECTIONS = 132  # sends (128 in flight) + the getUpdates long poll
 DEMO_TOKEN = "123456:DEMO-TOKEN-terminal-demo-not-a-real-bot"
 
 
@@ -103,12 +105,19 @@ async def open_runtime(
 ) -> AsyncIterator[Runtime]:
     """Services plus an initialized (not yet started) Telegram Application."""
     keep_secrets_out_of_logs()
-    async with open_services(settings) as services:
+    async with AsyncExitStack() as stack, open_services(settings) as services:
         if token is None:
             token = (settings.telegram_bot_token.get_secret_value()
                      if settings.telegram_bot_token else DEMO_TOKEN)
+        if rate_limit is None:
+            rate_limit = transport is None
+        if transport is None:
+            # The Bot API over aiohttp (integrations/http.py), closed here even if
+            # initialize() fails (PTB then leaves its requests open).
+            transport = fast_transport(BOT_API_CONNECTIONS)
+            stack.push_async_callback(transport.aclose)
         app = build_application(services, token=token, transport=transport,
-                                rate_limit=transport is None if rate_limit is None else rate_limit)
+                                rate_limit=rate_limit)
         try:
             await app.initialize()
         except InvalidToken:

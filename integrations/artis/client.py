@@ -44,6 +44,7 @@ from integrations.artis.models import (
     Site,
     User,
 )
+from integrations.http import fast_transport
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +80,7 @@ class ArtisClient:
         self._http = httpx.AsyncClient(
             base_url=base_url.rstrip("/") + "/",
             timeout=httpx.Timeout(timeout),
-            transport=transport,
+            transport=transport if transport is not None else fast_transport(100),
             headers={"Accept": "application/json", "User-Agent": "artis-crm-assistant"},
         )
 
