@@ -18,6 +18,8 @@ demo: setup          ## the bot in the terminal, embedded artis.net and store
 test: setup          ## services (Redis, Chromium), lint, the whole suite
 	bash .ci/services.sh
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 	$(VENV)/bin/pytest
 
 bench: setup         ## ours vs aiogram over loopback HTTP (creates bench/.venv-aiogram), then the rest
@@ -26,7 +28,7 @@ bench: setup         ## ours vs aiogram over loopback HTTP (creates bench/.venv-
 	$(VENV)/bin/python bench/bench_pipeline.py
 	$(VENV)/bin/python bench/bench_store.py
 
-catalogs: setup      ## re-extract texts after changing them; then translate locales/*/messages.po
+catalogs: setup      ## re-extract texts after changing them; then translate bot/locales/*/LC_MESSAGES/messages.po
 	$(VENV)/bin/pybabel extract -F babel.cfg -k _ -k N_ -k ngettext:1,2 --no-location \
-		--sort-output -w 100 -o locales/messages.pot .
-	$(VENV)/bin/pybabel update -i locales/messages.pot -d locales -N --no-fuzzy-matching -w 100
+		--sort-output -w 100 -o bot/locales/messages.pot .
+	$(VENV)/bin/pybabel update -i bot/locales/messages.pot -d bot/locales -N --no-fuzzy-matching -w 100

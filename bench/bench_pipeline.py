@@ -15,7 +15,7 @@ realistic mix: ~50 % ``/aide``, ~25 % free text ("bonjour", answered "not
 understood"), ~25 % the ``help:reload`` button (a GET /me round trip to
 artis.net plus a session write). At most K updates are in flight at once, as
 PTB's fetcher does with concurrent tasks. Each update is handed over with
-``bot.delivery.deliver`` (exactly the fetcher's path: update processor, then
+``bot.inbound.deliver`` (exactly the fetcher's path: update processor, then
 handler dispatch); its latency runs from hand-over to completion.
 
 *Echo*: the floor of what PTB itself costs on this machine - a bare
@@ -81,8 +81,9 @@ from telegram.ext import Application, ContextTypes, MessageHandler, filters
 from telegram.request import HTTPXRequest
 
 import bot.runtime as runtime
-from bot.delivery import deliver
+from bot.container import Services
 from bot.i18n import L10n
+from bot.inbound import deliver
 from bot.services.sessions import ArtisLink
 from bot.settings import Settings
 from bot.storage import Store
@@ -241,7 +242,7 @@ async def namespaced_store(namespace: str) -> AsyncIterator[None]:
         runtime.open_store = original  # type: ignore[assignment]
 
 
-async def pair(services: runtime.Services, users: Sequence[SimUser]) -> None:
+async def pair(services: Services, users: Sequence[SimUser]) -> None:
     """Log each chat's rep in on artis.net and link it, as a QR pairing would."""
     for index, user in enumerate(users):
         login = REPS[index % len(REPS)]

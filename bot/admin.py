@@ -3,10 +3,12 @@
 Served under ``/admin`` by the webhook server (``bot/web.py``) or, for polling
 deployments, by ``crmbot admin``. It is off (404) unless ``ADMIN_SECRET`` is
 set; then HTTP Basic auth guards it (any user name, the password is the
-secret). It works without JavaScript: plain forms, pages rendered on the
-server. POSTs carry a CSRF token derived from the secret (hidden field or
-``X-CSRF-Token`` header), so another site cannot make an admin's browser,
-which replays Basic credentials on its own, mint links or revoke pairings.
+secret). Wrong passwords are logged with the client address and slow that
+address down (``AuthBackoff``). It works without JavaScript: plain forms, pages
+rendered on the server from ``bot/templates/``. POSTs carry a CSRF token
+(hidden field or ``X-CSRF-Token`` header), an HMAC of the secret and the hour,
+so another site cannot make an admin's browser, which replays Basic
+credentials on its own, mint links or revoke pairings.
 
 ``POST /admin/pair/{login}`` answers JSON ``{link, png_base64, expires_at}``
 to clients asking for ``application/json`` (scripts, curl), else the page
@@ -20,20 +22,24 @@ import base64
 import binascii
 import hashlib
 import hmac
-import html
 import logging
-import secrets
+import math
+import time
+from collections import deque
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
-from urllib.parse import parse_qs, quote, urlencode
+from urllib.parse import parse_qs, urlencode
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from bot.i18n import L10n
+from bot.pages import BodyRefused, Page, read_body
 from bot.pairing_cli import (
+    ONBOARDING_PAGE,
     Team,
     commerce_units,
     expiry_fr,
@@ -41,64 +47,182 @@ from bot.pairing_cli import (
     unit_reps,
     validity_fr,
 )
-from bot.qr import qr_png
+from bot.qr import qr_data_url, qr_png
 from bot.services.pairing import Invite
 from bot.settings import Settings
+from bot.storage import STORE_ERRORS
 from integrations.artis.errors import ArtisError, NotFound
-from integrations.artis.models import OrgUnit, User
+from integrations.artis.models import OrgUnit
 
 if TYPE_CHECKING:
-    from bot.runtime import Services
+    from bot.container import Services
 
 log = logging.getLogger(__name__)
 
 REALM = "crmbot admin"
 CSRF_HEADER = "x-csrf-token"
+CSRF_WINDOW = 3600  # seconds; a page's token is accepted for one to two windows
 MAX_FORM_BYTES = 4096
 STATE_LABELS = {"not_paired": "non appairé", "paired": "appairé", "locked": "verrouillé"}
+ADMIN_PAGE = Page("admin.html", style="admin.css", script="admin.js", form_action="'self'",
+                  images=True)
+ERROR_PAGE = Page("admin_error.html", style="admin.css", form_action="'self'")
 
 Handler = Callable[[Request], Awaitable[Response]]
+Clock = Callable[[], float]
 
 
-def csrf_token(secret: str) -> str:
-    """A stable token only someone knowing ADMIN_SECRET can compute (no server state)."""
-    return hmac.new(secret.encode(), b"crmbot-admin-csrf-v1", hashlib.sha256).hexdigest()
+def csrf_token(secret: str, now: float) -> str:
+    """HMAC(secret, window of ``now``): only someone knowing ADMIN_SECRET can compute it, it
+    expires, and it needs no server state (HTTP Basic gives no session to bind it to)."""
+    return _csrf_for_window(secret, int(now // CSRF_WINDOW))
 
 
-def build_admin_routes(services: Services) -> list[Route]:
-    """The ``/admin`` routes; they answer 404 while ADMIN_SECRET is unset."""
+def csrf_valid(secret: str, given: str, now: float) -> bool:
+    """The token of the current window or the previous one (a page loaded just before the
+    turn of the hour still works)."""
+    window = int(now // CSRF_WINDOW)
+    return any(hmac.compare_digest(given.encode(), _csrf_for_window(secret, w).encode())
+               for w in (window, window - 1))
+
+
+def _csrf_for_window(secret: str, window: int) -> str:
+    message = f"crmbot-admin-csrf-v2:{window}".encode()
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+@dataclass
+class _Failures:
+    times: deque[float] = field(default_factory=deque)
+    strikes: int = 0  # lockouts so far; each doubles the next
+    blocked_until: float = 0.0
+    last: float = 0.0
+
+
+class AuthBackoff:
+    """Slows password guessing on the admin page, per client address.
+
+    After ``max_failures`` wrong passwords within ``window`` seconds, the address gets 429
+    with ``Retry-After`` on every request, even with the right password, for ``delay``
+    seconds; each further lockout doubles it, up to ``max_delay``. A right password (outside
+    a lockout) forgets the address; so do ``max_delay`` seconds without a failure.
+
+    In memory, per process: N processes give an attacker N times the tries, and a restart
+    forgets. That is acceptable for a page that belongs behind a reverse proxy or an
+    allow-list anyway (README › Hostile operator). The address is the one the ASGI server
+    reports; behind a proxy, uvicorn takes it from ``X-Forwarded-For`` only when the proxy
+    is in ``FORWARDED_ALLOW_IPS`` (default 127.0.0.1).
+    """
+
+    def __init__(self, *, clock: Clock = time.monotonic, max_failures: int = 10,
+                 window: float = 300.0, delay: float = 60.0, max_delay: float = 3600.0,
+                 max_tracked: int = 10_000) -> None:
+        self.clock = clock
+        self.max_failures = max_failures
+        self.window = window
+        self.delay = delay
+        self.max_delay = max_delay
+        self.max_tracked = max_tracked
+        self._by_address: dict[str, _Failures] = {}
+
+    def retry_after(self, address: str) -> float:
+        """Seconds ``address`` must still wait; 0 when it may try."""
+        record = self._by_address.get(address)
+        return max(0.0, record.blocked_until - self.clock()) if record else 0.0
+
+    def failed(self, address: str) -> float:
+        """Count a wrong password; the lockout it starts, in seconds (0 for none yet)."""
+        now = self.clock()
+        record = self._by_address.get(address)
+        if record is None or now - record.last > self.max_delay:
+            self._forget_idle(now)
+            record = self._by_address[address] = _Failures()
+        record.last = now
+        record.times.append(now)
+        while record.times and now - record.times[0] > self.window:
+            record.times.popleft()
+        if len(record.times) < self.max_failures:
+            return 0.0
+        record.times.clear()
+        record.strikes += 1
+        lockout = min(self.delay * (1 << (record.strikes - 1)), self.max_delay)
+        record.blocked_until = now + lockout
+        return lockout
+
+    def succeeded(self, address: str) -> None:
+        self._by_address.pop(address, None)
+
+    def _forget_idle(self, now: float) -> None:
+        """Bound the memory an attacker with many addresses can make us hold."""
+        if len(self._by_address) < self.max_tracked:
+            return
+        for address, record in list(self._by_address.items()):
+            if record.blocked_until <= now and now - record.last > self.window:
+                del self._by_address[address]
+        while len(self._by_address) >= self.max_tracked:  # all busy: drop the oldest
+            del self._by_address[next(iter(self._by_address))]
+
+
+def build_admin_routes(services: Services, *, clock: Clock = time.time,
+                       backoff: AuthBackoff | None = None) -> list[Route]:
+    """The ``/admin`` routes; they answer 404 while ADMIN_SECRET is unset.
+
+    ``clock`` (wall time, shared by every process) dates the CSRF tokens; tests pass
+    their own clock, and their own ``backoff``.
+    """
     settings: Settings = services.settings
     pairing = services.pairing
     artis = services.artis
     l10n = L10n("fr", settings.tz)
+    backoff = backoff or AuthBackoff()
 
     def guarded(handler: Handler, *, post: bool = False) -> Handler:
-        """404 when the page is off, 401 without the password, 403 without the CSRF token."""
+        """404 when the page is off, 429 while the address is backed off, 401 without the
+        password, 413 for a big body, 403 without the CSRF token. The web app's
+        ``SecurityHeaders`` middleware adds the security headers."""
 
         async def wrapper(request: Request) -> Response:
             secret = settings.admin_secret.get_secret_value() if settings.admin_secret else ""
             if not secret:
                 return Response("Not Found", status_code=404, media_type="text/plain")
-            if not _password_ok(request, secret):
+            address = request.client.host if request.client else "unknown"
+            if (wait := backoff.retry_after(address)) > 0:
+                return Response("Trop de tentatives : réessayez plus tard.\n", status_code=429,
+                                media_type="text/plain",
+                                headers={"Retry-After": str(math.ceil(wait))})
+            password = _password(request)
+            if password is None or not hmac.compare_digest(password.encode(), secret.encode()):
+                if password is not None:  # a browser's first, credential-less request is no try
+                    _note_failure(backoff, address)
                 return Response(
                     "Authentification requise.\n", status_code=401, media_type="text/plain",
-                    headers={"WWW-Authenticate": f'Basic realm="{REALM}", charset="UTF-8"',
-                             "Cache-Control": "no-store"})
-            if post and not await _csrf_ok(request, csrf_token(secret)):
-                return Response("Jeton CSRF absent ou invalide.\n", status_code=403,
-                                media_type="text/plain")
+                    headers={"WWW-Authenticate": f'Basic realm="{REALM}", charset="UTF-8"'})
+            backoff.succeeded(address)
+            if post:
+                try:
+                    request.state.form = _parse_form(request, await read_body(request,
+                                                                              MAX_FORM_BYTES))
+                except BodyRefused as refused:
+                    return Response(f"{refused.reason}\n", status_code=refused.status_code,
+                                    media_type="text/plain")
+                given = request.headers.get(CSRF_HEADER) or _form(request).get("csrf", "")
+                if not csrf_valid(secret, given, clock()):
+                    return Response("Jeton CSRF absent ou expiré : rechargez la page.\n",
+                                    status_code=403, media_type="text/plain")
             try:
-                response = await handler(request)
+                return await handler(request)
             except ArtisError as exc:
                 log.warning("admin page: artis.net error: %s", exc.message)
-                response = _page_response(_error_page(
-                    "artis.net ne répond pas correctement. Réessayez dans un instant."),
-                    status_code=502)
-            response.headers["Cache-Control"] = "no-store"  # pages hold live pairing links
-            response.headers["X-Frame-Options"] = "DENY"
-            response.headers["Referrer-Policy"] = "no-referrer"
-            response.headers["X-Content-Type-Options"] = "nosniff"
-            return response
+                return ERROR_PAGE.response(
+                    status_code=502, units=[], unit=None,
+                    message="artis.net ne répond pas correctement. Réessayez dans un instant.")
+            except STORE_ERRORS as exc:
+                log.warning("admin page: the bot's store failed: %s: %s",
+                            type(exc).__name__, exc)
+                return ERROR_PAGE.response(
+                    status_code=503, units=[], unit=None,
+                    message="Le stockage de l'assistant (Redis) ne répond pas. "
+                            "Réessayez dans un instant.")
 
         return wrapper
 
@@ -109,18 +233,20 @@ def build_admin_routes(services: Services) -> list[Route]:
         if unit_code:
             unit = next((u for u in units if u.code == unit_code), None)
             if unit is None:
-                return _page_response(_error_page(
-                    f"Aucune unité commerciale « {unit_code} ».", units), status_code=404)
+                return ERROR_PAGE.response(status_code=404, units=units, unit=None,
+                                           message=f"Aucune unité commerciale « {unit_code} ».")
         else:
             unit = units[0] if units else None
         reps = await unit_reps(artis, unit) if unit else []
         states = await asyncio.gather(*(pairing.status_of(rep.login) for rep in reps))
         secret = settings.admin_secret.get_secret_value() if settings.admin_secret else ""
-        nonce = secrets.token_urlsafe(16)
-        body = _page(units, unit, list(zip(reps, states, strict=True)), csrf=csrf_token(secret),
-                     nonce=nonce, invite=invite, notice=notice, l10n=l10n,
-                     ttl=settings.pairing_token_ttl)
-        return _page_response(body, status_code=status_code, nonce=nonce)
+        return ADMIN_PAGE.response(
+            status_code=status_code, units=units, unit=unit,
+            rows=list(zip(reps, states, strict=True)), state_labels=STATE_LABELS,
+            csrf=csrf_token(secret, clock()), notice=notice, invite=invite,
+            qr_src=qr_data_url(invite.link) if invite else None,
+            expiry=expiry_fr(l10n, invite.expires_at) if invite else None,
+            validity=validity_fr(settings.pairing_token_ttl))
 
     async def index(request: Request) -> Response:
         notice = None
@@ -132,8 +258,7 @@ def build_admin_routes(services: Services) -> list[Route]:
 
     async def pair(request: Request) -> Response:
         login = request.path_params["login"]
-        form = await _form(request)
-        unit_code = form.get("unit") or None
+        unit_code = _form(request).get("unit") or None
         wants_json = "application/json" in request.headers.get("accept", "")
         try:
             invite = await pairing.invite(login)
@@ -155,8 +280,7 @@ def build_admin_routes(services: Services) -> list[Route]:
 
     async def revoke(request: Request) -> Response:
         login = request.path_params["login"]
-        form = await _form(request)
-        unit_code = form.get("unit", "")
+        unit_code = _form(request).get("unit", "")
         done = await pairing.revoke(login)
         log.info("admin page: pairing of %s %s", login, "revoked" if done else "not found")
         if "application/json" in request.headers.get("accept", ""):
@@ -171,12 +295,14 @@ def build_admin_routes(services: Services) -> list[Route]:
         try:
             unit = await artis.get_org_unit(code)
         except NotFound:
-            return _page_response(_error_page(f"Aucune unité « {code} »."), status_code=404)
+            return ERROR_PAGE.response(status_code=404, units=[], unit=None,
+                                       message=f"Aucune unité « {code} ».")
         invites = [await pairing.invite(rep.login) for rep in await unit_reps(artis, unit)]
         log.info("admin page: onboarding sheet of %s (%d links)", code, len(invites))
         return HTMLResponse(onboarding_html([Team(unit, invites)], l10n,
                                             ttl=settings.pairing_token_ttl,
-                                            bot_username=settings.telegram_bot_username))
+                                            bot_username=settings.telegram_bot_username),
+                            headers={"Content-Security-Policy": ONBOARDING_PAGE.policy()})
 
     return [
         Route("/admin", guarded(index), methods=["GET"]),
@@ -191,10 +317,12 @@ async def serve_admin(settings: Settings) -> int:
     import signal
     import sys
 
-    import uvicorn
     from starlette.applications import Starlette
+    from starlette.middleware import Middleware
 
+    from bot.pages import SecurityHeaders
     from bot.runtime import open_services
+    from bot.web import server_for
 
     if not settings.admin_secret or not settings.admin_secret.get_secret_value():
         print("configuration error: ADMIN_SECRET is required for the admin page", file=sys.stderr)
@@ -203,10 +331,8 @@ async def serve_admin(settings: Settings) -> int:
         app = Starlette(routes=[
             Route("/", lambda request: RedirectResponse("/admin"), methods=["GET"]),
             *build_admin_routes(services),
-        ])
-        server = uvicorn.Server(uvicorn.Config(app, host=settings.webhook_listen,
-                                               port=settings.webhook_port, log_level="warning"))
-        server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+        ], middleware=[Middleware(SecurityHeaders)])
+        server = server_for(app, settings.webhook_listen, settings.webhook_port)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, lambda: setattr(server, "should_exit", True))
@@ -217,208 +343,44 @@ async def serve_admin(settings: Settings) -> int:
 
 
 # -- checks -------------------------------------------------------------------------------
-def _password_ok(request: Request, secret: str) -> bool:
-    scheme, _, encoded = request.headers.get("authorization", "").partition(" ")
+def _password(request: Request) -> str | None:
+    """The password of the Basic credentials; None without any, "" when malformed."""
+    authorization = request.headers.get("authorization")
+    if authorization is None:
+        return None
+    scheme, _, encoded = authorization.partition(" ")
     if scheme.lower() != "basic" or not encoded:
-        return False
+        return ""
     try:
         decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError):
-        return False
+        return ""
     _, sep, password = decoded.partition(":")
-    return bool(sep) and hmac.compare_digest(password.encode(), secret.encode())
+    return password if sep else ""
 
 
-async def _form(request: Request) -> dict[str, str]:
+def _note_failure(backoff: AuthBackoff, address: str) -> None:
+    """Log a wrong password with the client address (never what was tried) and count it."""
+    lockout = backoff.failed(address)
+    # The path is not logged: percent-decoded, it could forge log lines.
+    log.warning("admin page: wrong password from %s", address)
+    if lockout:
+        log.warning("admin page: %d wrong passwords from %s; refusing it for %d s",
+                    backoff.max_failures, address, lockout)
+
+
+def _parse_form(request: Request, body: bytes) -> dict[str, str]:
     """The fields of a small url-encoded form (our forms only carry ``csrf`` and ``unit``).
 
     Parsed here rather than with ``request.form()``, which would need python-multipart
-    for nothing; the body is cached by Starlette, so reading it twice is free.
+    for nothing.
     """
     if "application/x-www-form-urlencoded" not in request.headers.get("content-type", ""):
-        return {}
-    body = await request.body()
-    if len(body) > MAX_FORM_BYTES:
         return {}
     return {key: values[0] for key, values in parse_qs(body.decode("utf-8", "replace")).items()}
 
 
-async def _csrf_ok(request: Request, expected: str) -> bool:
-    given = request.headers.get(CSRF_HEADER)
-    if given is None:
-        given = (await _form(request)).get("csrf", "")
-    return hmac.compare_digest(given.encode(), expected.encode())
-
-
-# -- HTML ---------------------------------------------------------------------------------
-_CSS = """
-:root { --blue: #1f4e79; --ink: #1b1b1b; --muted: #5a5a5a; --line: #d6d6d6; }
-* { box-sizing: border-box; }
-body { font-family: system-ui, "DejaVu Sans", Arial, sans-serif; color: var(--ink); margin: 0;
-       background: #f5f6f8; line-height: 1.45; }
-header.top { background: var(--blue); color: #fff; padding: 14px 24px; }
-header.top h1 { margin: 0; font-size: 1.3rem; font-weight: 600; }
-main { max-width: 1000px; margin: 0 auto; padding: 20px 24px 40px; }
-nav ul { list-style: none; padding: 0; margin: 0 0 18px; display: flex; flex-wrap: wrap; gap: 8px; }
-nav a { display: inline-block; padding: 6px 14px; border-radius: 999px;
-        border: 1px solid var(--blue); color: var(--blue); text-decoration: none;
-        background: #fff; }
-nav a[aria-current="page"] { background: var(--blue); color: #fff; }
-.card { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 16px 20px;
-        margin-bottom: 18px; }
-.card h2 { margin: 0 0 10px; font-size: 1.1rem; }
-table { border-collapse: collapse; width: 100%; }
-th, td { text-align: left; padding: 9px 8px; border-bottom: 1px solid var(--line);
-         vertical-align: middle; }
-th { font-size: .85rem; color: var(--muted); font-weight: 600; }
-td.login { font-family: "DejaVu Sans Mono", monospace; font-size: .9rem; }
-td.actions { white-space: nowrap; }
-td.actions form { display: inline; }
-.state { display: inline-block; padding: 2px 10px; border-radius: 999px; font-size: .85rem; }
-.state-not_paired { background: #eceff3; color: #3d4650; }
-.state-paired { background: #dcf3e3; color: #135d2c; }
-.state-locked { background: #fff0cc; color: #6b4a00; }
-button { font: inherit; padding: 6px 12px; border-radius: 6px; cursor: pointer;
-         border: 1px solid var(--blue); background: var(--blue); color: #fff; }
-button.secondary { background: #fff; color: #9b1c1c; border-color: #9b1c1c; }
-button:focus-visible, a:focus-visible { outline: 3px solid #f2a900; outline-offset: 2px; }
-.qr { display: flex; gap: 20px; align-items: center; flex-wrap: wrap; }
-.qr > div { flex: 1 1 320px; min-width: 0; }
-.qr img { width: 220px; height: 220px; image-rendering: pixelated; border: 1px solid var(--line); }
-.qr .link { font-family: "DejaVu Sans Mono", monospace; word-break: break-all; }
-.notice { background: #e8f1fb; border-left: 4px solid var(--blue); padding: 10px 14px;
-          margin-bottom: 18px; }
-.muted { color: var(--muted); font-size: .9rem; }
-.head { font-size: .8rem; color: var(--muted); }
-"""
-
-_SCRIPT = """
-document.querySelectorAll("form.revoke").forEach(function (form) {
-  form.addEventListener("submit", function (event) {
-    if (!window.confirm(form.dataset.confirm)) { event.preventDefault(); }
-  });
-});
-"""
-
-
-def _page_response(body: str, *, status_code: int = 200, nonce: str | None = None) -> Response:
-    source = f"'nonce-{nonce}'" if nonce else "'none'"
-    csp = (f"default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src {source}; "
-           "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
-    return HTMLResponse(body, status_code=status_code, headers={"Content-Security-Policy": csp})
-
-
-def _layout(title: str, content: str, *, nonce: str | None = None) -> str:
-    script = f'<script nonce="{nonce}">{_SCRIPT}</script>' if nonce else ""
-    return f"""<!DOCTYPE html>
-<html lang="fr">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{html.escape(title)}</title>
-<style>{_CSS}</style>
-</head>
-<body>
-<header class="top"><h1>Assistant CRM — appairage Telegram</h1></header>
-<main>
-{content}
-</main>
-{script}
-</body>
-</html>
-"""
-
-
-def _nav(units: list[OrgUnit], selected: OrgUnit | None) -> str:
-    e = html.escape
-    items = []
-    for unit in units:
-        current = ' aria-current="page"' if selected and unit.code == selected.code else ""
-        href = f"/admin?unit={quote(unit.code)}"
-        items.append(f'<li><a href="{href}"{current}>{e(unit.name)}</a></li>')
-    return f'<nav aria-label="Unités commerciales"><ul>{"".join(items)}</ul></nav>'
-
-
-def _error_page(message: str, units: list[OrgUnit] | None = None) -> str:
-    nav = _nav(units, None) if units else ""
-    return _layout("Administration — erreur", f"""{nav}
-<div class="notice" role="alert">{html.escape(message)}</div>
-<p><a href="/admin">Retour à la liste</a></p>""")
-
-
-def _page(units: list[OrgUnit], unit: OrgUnit | None, rows: list[tuple[User, str]], *,
-          csrf: str, nonce: str, invite: Invite | None, notice: str | None, l10n: L10n,
-          ttl: int) -> str:
-    e = html.escape
-    parts = [_nav(units, unit)]
-    if notice:
-        parts.append(f'<div class="notice" role="status">{e(notice)}</div>')
-    if invite is not None:
-        parts.append(_qr_panel(invite, l10n, ttl))
-    if unit is None:
-        parts.append('<div class="card"><p>Aucune unité de type Commerce dans artis.net.</p></div>')
-        return _layout("Administration des appairages", "\n".join(parts), nonce=nonce)
-    hidden = (f'<input type="hidden" name="csrf" value="{e(csrf)}">'
-              f'<input type="hidden" name="unit" value="{e(unit.code)}">')
-    body_rows = []
-    for user, state in rows:
-        login = e(user.login)
-        name = e(user.display_name)
-        head = ' <span class="head">(responsable)</span>' if user.login == unit.head_login else ""
-        actions = (f'<form method="post" action="/admin/pair/{quote(user.login)}">{hidden}'
-                   f'<button type="submit" aria-label="Générer un QR code pour {name}">'
-                   "Générer un QR code</button></form>")
-        if state != "not_paired":
-            actions += (f' <form class="revoke" method="post" '
-                        f'action="/admin/revoke/{quote(user.login)}" '
-                        f'data-confirm="Révoquer l\'appairage de {name} ?">{hidden}'
-                        f'<button type="submit" class="secondary" '
-                        f'aria-label="Révoquer l\'appairage de {name}">Révoquer</button></form>')
-        body_rows.append(
-            f'<tr data-login="{login}"><td class="name">{name}{head}</td>'
-            f'<td class="login">{login}</td>'
-            f'<td><span class="state state-{e(state)}">'
-            f"{e(STATE_LABELS.get(state, state))}</span></td>"
-            f'<td class="actions">{actions}</td></tr>')
-    table = "\n".join(body_rows) or '<tr><td colspan="4">Aucun membre actif.</td></tr>'
-    parts.append(f"""<div class="card">
-<h2>{e(unit.name)} <span class="muted">({e(unit.code)})</span></h2>
-<table>
-<caption class="muted" style="text-align:left;caption-side:bottom;padding-top:8px">
-Un QR code est personnel et à usage unique ; il reste valable {e(validity_fr(ttl))}.</caption>
-<thead><tr><th scope="col">Nom</th><th scope="col">Identifiant</th><th scope="col">État</th>
-<th scope="col">Actions</th></tr></thead>
-<tbody>
-{table}
-</tbody>
-</table>
-</div>
-<div class="card">
-<h2>Feuille d'accueil imprimable</h2>
-<form method="post" action="/admin/sheet/{quote(unit.code)}" target="_blank">
-<input type="hidden" name="csrf" value="{e(csrf)}">
-<p class="muted">Un QR code par membre de l'unité, quatre par page A4 ; les liens expirent
-{e(validity_fr(ttl))} après la génération.</p>
-<button type="submit">Générer la feuille de l'unité</button>
-</form>
-</div>""")
-    return _layout(f"Administration des appairages — {unit.name}", "\n".join(parts), nonce=nonce)
-
-
-def _qr_panel(invite: Invite, l10n: L10n, ttl: int) -> str:
-    e = html.escape
-    data = base64.b64encode(qr_png(invite.link)).decode("ascii")
-    return f"""<section class="card" id="qr-panel" aria-labelledby="qr-title">
-<h2 id="qr-title">QR code d'appairage de {e(invite.display_name)}</h2>
-<div class="qr">
-<img id="qr-image" src="data:image/png;base64,{data}"
-     alt="QR code d'appairage de {e(invite.display_name)} ({e(invite.login)})">
-<div>
-<p>À scanner avec l'appareil photo du téléphone de <strong>{e(invite.display_name)}</strong>,
-puis appuyer sur DÉMARRER et saisir le mot de passe artis.net.</p>
-<p>Lien : <a class="link" id="qr-link" href="{e(invite.link)}">{e(invite.link)}</a></p>
-<p><strong>Valable {e(validity_fr(ttl))}</strong>, jusqu'au
-{e(expiry_fr(l10n, invite.expires_at))}, pour une seule utilisation.</p>
-</div>
-</div>
-</section>"""
+def _form(request: Request) -> dict[str, str]:
+    """The form ``guarded`` read (bounded) before the handler; empty for a GET."""
+    form: dict[str, str] = getattr(request.state, "form", {})
+    return form

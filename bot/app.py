@@ -6,7 +6,8 @@ guard (group -1) → the intent's handler → a service → a renderer → Bot A
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import Any
 
 import httpx
 from telegram import LinkPreviewOptions, Update
@@ -15,13 +16,22 @@ from telegram.ext import AIORateLimiter, Application, ContextTypes, Defaults
 from telegram.request import HTTPXRequest
 
 import handlers
+from bot import outbound
+from bot.container import Services
 from bot.context import BotContext
 from bot.i18n import L10n, pick_locale
 from bot.pipeline import ChatPipeline
 from bot.views import common
 
-if TYPE_CHECKING:
-    from bot.runtime import Services
+TelegramApp = Application[Any, BotContext, Any, Any, Any, Any]
+
+
+@dataclass
+class Runtime:
+    """The services and the Telegram Application built on them."""
+
+    services: Services
+    application: TelegramApp
 
 
 def build_application(
@@ -30,7 +40,7 @@ def build_application(
     token: str,
     transport: httpx.AsyncBaseTransport | None = None,
     rate_limit: bool = True,
-) -> Application:
+) -> TelegramApp:
     """The python-telegram-bot Application with our pipeline, handlers and error handler.
 
     ``transport`` replaces the network under PTB's real HTTP stack (the fake
@@ -40,7 +50,7 @@ def build_application(
     # The network under PTB's HTTPXRequest: the caller's (open_runtime: aiohttp's, see
     # integrations/http.py; tests: the fake Bot API), else httpx's own.
     httpx_kwargs = {"transport": transport} if transport is not None else None
-    pipeline = ChatPipeline(services.store, services.sessions)
+    pipeline = ChatPipeline(services.store, services.scopes)
     builder = (
         Application.builder()
         .token(token)
@@ -60,8 +70,9 @@ def build_application(
         # TELEGRAM_SEND_RATE messages/s for the whole bot (0: no overall limit); the per-group
         # limit and the retries after a 429 stay on.
         rate = settings.telegram_send_rate
-        builder = builder.rate_limiter(AIORateLimiter(
-            overall_max_rate=rate, overall_time_period=1 if rate else 0, max_retries=2))
+        limiter: Any = AIORateLimiter(  # PTB types the builder's limiter loosely
+            overall_max_rate=rate, overall_time_period=1 if rate else 0, max_retries=2)
+        builder = builder.rate_limiter(limiter)
     app = builder.build()
     app.bot_data["services"] = services
 
@@ -71,14 +82,14 @@ def build_application(
         if update.callback_query is not None:
             await update.callback_query.answer()
         if update.effective_chat is not None:
-            await app.bot.send_message(update.effective_chat.id, reply.text)
+            await outbound.send(app.bot, update.effective_chat.id, reply)
 
     pipeline.on_refused = refuse
     handlers.register(app)
     return app
 
 
-async def on_startup(app: Application) -> None:
+async def on_startup(app: TelegramApp) -> None:
     """After ``initialize``: learn the bot's username, publish the command menu."""
     services: Services = app.bot_data["services"]
     if app.bot.username:

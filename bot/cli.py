@@ -9,11 +9,14 @@ import signal
 import sys
 from collections.abc import Coroutine
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.logs import configure_logging
 from bot.runtime import StartupError
 from bot.settings import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from bot.app import Runtime
 
 log = logging.getLogger("crmbot")
 
@@ -30,6 +33,8 @@ def main(argv: list[str] | None = None) -> int:
         args.command == "run" and not args.webhook and settings.telegram_bot_token is None))
     command = args.command or "run"
     try:
+        if command != "artis-demo":  # everything else speaks to reps
+            _require_default_catalog(settings)
         if command == "run":
             return run_loop(_run(settings, webhook=getattr(args, "webhook", False)),
                             settings.event_loop)
@@ -95,6 +100,21 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _require_default_catalog(settings: Settings) -> None:
+    """Stop start-up if the default language's catalog is not installed.
+
+    Without it gettext silently falls back to the English msgids, so French reps would
+    be answered in English (as from an install that left ``bot/locales`` behind).
+    """
+    from bot.i18n import catalog_path
+
+    path = catalog_path(settings.bot_default_locale)
+    if not path.is_file():
+        raise StartupError(f"startup error: the translations for BOT_DEFAULT_LOCALE="
+                           f"{settings.bot_default_locale} are missing ({path} not found); "
+                           f"reinstall the package")
+
+
 def _terminal(settings: Settings) -> int:
     from bot.terminal import run_terminal
 
@@ -115,7 +135,7 @@ async def _run(settings: Settings, *, webhook: bool) -> int:
         return 0
     if webhook and (settings.webhook_url is None or settings.webhook_secret is None):
         print("configuration error: --webhook needs WEBHOOK_URL (the public https URL) and "
-              "WEBHOOK_SECRET (1-256 characters among A-Z a-z 0-9 _ -)", file=sys.stderr)
+              "WEBHOOK_SECRET (16-256 characters among A-Z a-z 0-9 _ -)", file=sys.stderr)
         return 2
     from bot.runtime import open_runtime
 
@@ -140,20 +160,16 @@ async def _run(settings: Settings, *, webhook: bool) -> int:
     return 0
 
 
-async def _serve_webhook(settings: Settings, runtime: object, stop: asyncio.Event) -> None:
-    import uvicorn
-
-    from bot.web import build_web_app
+async def _serve_webhook(settings: Settings, runtime: Runtime, stop: asyncio.Event) -> None:
+    from bot.web import build_web_app, server_for
 
     assert settings.webhook_url and settings.webhook_secret
     secret = settings.webhook_secret.get_secret_value()
-    web = build_web_app(runtime, webhook_path=settings.webhook_path, secret=secret)  # type: ignore[arg-type]
-    app = runtime.application  # type: ignore[attr-defined]
+    web = build_web_app(runtime, webhook_path=settings.webhook_path, secret=secret)
+    app = runtime.application
     await app.bot.set_webhook(url=settings.webhook_url + settings.webhook_path,
                               secret_token=secret, allowed_updates=["message", "callback_query"])
-    server = uvicorn.Server(uvicorn.Config(web, host=settings.webhook_listen,
-                                           port=settings.webhook_port, log_level="warning"))
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    server = server_for(web, settings.webhook_listen, settings.webhook_port)
     serving = asyncio.create_task(server.serve())
     log.info("webhook server on %s:%s", settings.webhook_listen, settings.webhook_port)
     await stop.wait()

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import logging
 
-from telegram import BotCommand, BotCommandScopeChat
+from telegram import Bot, BotCommand, BotCommandScopeChat
 from telegram.error import TelegramError
-from telegram.ext import ExtBot
 
 from bot.i18n import N_, L10n
 from bot.services.sessions import ChatSession
 from bot.settings import SUPPORTED_LOCALES
 
 log = logging.getLogger(__name__)
+
+# Reachable without a paired, unlocked artis.net session (the access guard lets them by);
+# at a secret step, any other "/..." text is taken as the password or PIN it awaits.
+PUBLIC_COMMANDS = frozenset({"start", "help", "aide", "lang", "langue", "language", "cancel",
+                             "annuler", "logout", "deconnexion", "password", "motdepasse"})
 
 # (command, description) — the French command names are the ones reps see first.
 MENU = [
@@ -33,7 +37,7 @@ class CommandMenu:
     def __init__(self, default_lang: str) -> None:
         self.default_lang = default_lang
 
-    async def publish(self, bot: ExtBot) -> None:
+    async def publish(self, bot: Bot) -> None:
         """Set the menu for every language; a refusal is logged, never fatal."""
         try:
             await bot.set_my_commands(commands_for(self.default_lang))
@@ -42,7 +46,7 @@ class CommandMenu:
         except TelegramError as exc:
             log.warning("the Bot API refused the command menu (%s); going on without it", exc)
 
-    async def apply_to_chat(self, bot: ExtBot, session: ChatSession) -> None:
+    async def apply_to_chat(self, bot: Bot, session: ChatSession) -> None:
         """After /lang: the menu of that chat follows the chosen language."""
         try:
             await bot.set_my_commands(commands_for(session.lang),

@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.i18n import L10n
-from bot.pipeline import CURRENT_SESSION
+from bot.scope import CURRENT_SESSION
 from bot.services.sessions import ChatSession
 
 if TYPE_CHECKING:
-    from bot.runtime import Services
+    from bot.container import Services
 
 
-class BotContext(CallbackContext[ExtBot, dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
+class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
     """PTB's context plus what the pipeline loaded for this chat."""
 
-    def __init__(self, application: Application, chat_id: int | None = None,
+    def __init__(self, application: Application[Any, Any, Any, Any, Any, Any],
+                 chat_id: int | None = None,
                  user_id: int | None = None) -> None:
         super().__init__(application=application, chat_id=chat_id, user_id=user_id)
 
@@ -34,4 +35,4 @@ class BotContext(CallbackContext[ExtBot, dict[Any, Any], dict[Any, Any], dict[An
 
     @property
     def services(self) -> Services:
-        return self.application.bot_data["services"]
+        return cast("Services", self.application.bot_data["services"])

@@ -1,9 +1,10 @@
-"""Translations (gettext catalogs under ``locales/``) and French-style formatting.
+"""Translations (gettext catalogs under ``bot/locales/``) and French-style formatting.
 
 Catalogs are managed with Babel (see README › Translations): ``pybabel extract``
-writes ``locales/messages.pot``, translators edit ``locales/<lang>/LC_MESSAGES/
-messages.po``. At start-up the ``.po`` files are compiled in memory, so a
-forgotten ``pybabel compile`` can never ship stale texts.
+writes ``bot/locales/messages.pot``, translators edit ``bot/locales/<lang>/
+LC_MESSAGES/messages.po``. At start-up the ``.po`` files are compiled in memory, so a
+forgotten ``pybabel compile`` can never ship stale texts. The catalogs live inside the
+``bot`` package and ship in the wheel as package data (``pyproject.toml``).
 """
 
 from __future__ import annotations
@@ -11,7 +12,13 @@ from __future__ import annotations
 import gettext
 import io
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, tzinfo
+
+# L10n's methods named date/time/datetime shadow those types inside its class body;
+# these aliases name the types there.
+from datetime import date as Date
+from datetime import datetime, tzinfo
+from datetime import datetime as DateTime
+from datetime import time as Time
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
@@ -19,13 +26,14 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.dates import format_date, format_datetime, format_time
+from babel.lists import format_list
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal
 
 from bot.settings import SUPPORTED_LOCALES
 
-LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+LOCALES_DIR = Path(__file__).resolve().parent / "locales"
 DOMAIN = "messages"
 
 # Babel locale used for formatting, per bot language.
@@ -37,10 +45,15 @@ def N_(message: str) -> str:
     return message
 
 
+def catalog_path(lang: str) -> Path:
+    """Where the ``.po`` catalog of ``lang`` is (it may be missing)."""
+    return LOCALES_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
 @cache
 def catalog(lang: str) -> gettext.NullTranslations:
     """The compiled catalog of ``lang`` (identity for unknown languages)."""
-    po_path = LOCALES_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+    po_path = catalog_path(lang)
     if not po_path.exists():
         return gettext.NullTranslations()
     with po_path.open("rb") as po_file:
@@ -93,25 +106,25 @@ class L10n:
             moment = moment.replace(tzinfo=ZoneInfo("UTC"))
         return moment.astimezone(self.tz)
 
-    def date(self, value: date | datetime, fmt: str = "full") -> str:
+    def date(self, value: Date | DateTime, fmt: str = "full") -> str:
         """``jeudi 3 décembre 2026`` (full), ``3 déc. 2026`` (medium), ``03/12/2026`` (short)."""
-        if isinstance(value, datetime):
+        if isinstance(value, DateTime):
             value = self.local(value).date()
         return format_date(value, format=fmt, locale=self.babel_locale)
 
-    def day(self, value: date | datetime) -> str:
+    def day(self, value: Date | DateTime) -> str:
         """Short day heading: ``jeudi 3 déc.``."""
-        if isinstance(value, datetime):
+        if isinstance(value, DateTime):
             value = self.local(value).date()
         return format_date(value, format="EEEE d MMM", locale=self.babel_locale)
 
-    def time(self, value: datetime | time) -> str:
+    def time(self, value: DateTime | Time) -> str:
         """``14:30`` in French, ``14:30`` in British English too (24-hour clocks)."""
-        if isinstance(value, datetime):
+        if isinstance(value, DateTime):
             value = self.local(value)
         return format_time(value, format="HH:mm", locale=self.babel_locale)
 
-    def datetime(self, value: datetime) -> str:
+    def datetime(self, value: DateTime) -> str:
         return format_datetime(self.local(value), format="medium", locale=self.babel_locale)
 
     def money(self, amount: float | Decimal, currency: str = "EUR") -> str:
@@ -120,3 +133,7 @@ class L10n:
 
     def number(self, value: float | int | Decimal) -> str:
         return format_decimal(value, locale=self.babel_locale)
+
+    def either(self, items: list[str]) -> str:
+        """``un texte, une note vocale ou une position``."""
+        return format_list(items, style="or", locale=self.babel_locale)

@@ -13,15 +13,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import html
+import math
 import re
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
+from typing import Literal
+
+from babel.dates import format_timedelta
 
 from bot.i18n import L10n
+from bot.pages import Page
 from bot.qr import qr_data_url, qr_png
 from bot.services.pairing import Invite, PairingService
 from bot.settings import Settings
@@ -59,16 +64,16 @@ async def unit_reps(artis: ArtisClient, unit: OrgUnit) -> list[User]:
 
 
 # -- wording ------------------------------------------------------------------------------
+_UNITS: tuple[tuple[Literal["day", "hour", "minute", "second"], int], ...] = (
+    ("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1))
+
+
 def validity_fr(seconds: int) -> str:
-    """``15 minutes``, ``2 heures``, ``1 jour``: how long a link lasts, in French."""
-    if seconds >= 86400 and seconds % 86400 == 0:
-        days = seconds // 86400
-        return f"{days} jour{'s' if days > 1 else ''}"
-    if seconds >= 3600 and seconds % 3600 == 0:
-        hours = seconds // 3600
-        return f"{hours} heure{'s' if hours > 1 else ''}"
-    minutes = max(1, round(seconds / 60))
-    return f"{minutes} minute{'s' if minutes > 1 else ''}"
+    """``15 minutes``, ``2 heures``, ``90 minutes``, ``1 jour``: how long a link lasts, in
+    French, exactly (Babel's own rounding would print 90 minutes as ``2 heures``)."""
+    unit = next(name for name, size in _UNITS if seconds % size == 0)
+    return format_timedelta(timedelta(seconds=seconds), granularity=unit, threshold=math.inf,
+                            locale="fr")
 
 
 def expiry_fr(l10n: L10n, expires_at: float) -> str:
@@ -170,84 +175,12 @@ class Team:
     invites: list[Invite]
 
 
-_CSS = """
-@page { size: A4; margin: 12mm; }
-* { box-sizing: border-box; }
-body { font-family: "DejaVu Sans", Arial, Helvetica, sans-serif; color: #111; margin: 0;
-       font-size: 11pt; line-height: 1.35; }
-.page { width: 186mm; margin: 0 auto 10mm; padding: 4mm 0; }
-header { border-bottom: 2px solid #1f4e79; margin-bottom: 4mm; padding-bottom: 2mm; }
-header h1 { font-size: 15pt; margin: 0; color: #1f4e79; }
-header p { margin: 1mm 0 0; font-size: 9.5pt; color: #444; }
-.cards { display: grid; grid-template-columns: 1fr 1fr; gap: 5mm; }
-.card { border: 1px solid #999; border-radius: 3mm; padding: 4mm; break-inside: avoid;
-        page-break-inside: avoid; display: flex; flex-direction: column; align-items: center;
-        text-align: center; }
-.card h2 { font-size: 13pt; margin: 0; }
-.card .login { font-family: "DejaVu Sans Mono", monospace; font-size: 10pt; color: #333;
-               margin: 0.5mm 0 2mm; }
-.card img { width: 45mm; height: 45mm; image-rendering: pixelated; }
-.card .link { font-family: "DejaVu Sans Mono", monospace; font-size: 7.5pt; word-break: break-all;
-              margin: 1.5mm 0; color: #333; }
-.card ol { text-align: left; font-size: 9.5pt; margin: 1mm 0; padding-left: 5mm; }
-.card .expiry { font-size: 9pt; font-weight: bold; margin: 1mm 0 0; }
-.warning { font-size: 8.5pt; color: #7a1f1f; margin-top: 4mm; }
-@media print {
-  body { font-size: 10.5pt; }
-  .page { margin: 0; padding: 0; width: auto; break-after: page; page-break-after: always; }
-  .page:last-child { break-after: auto; page-break-after: auto; }
-  .card { border-color: #555; }
-}
-"""
+ONBOARDING_PAGE = Page("onboarding.html", style="onboarding.css", images=True)
 
 
 def onboarding_html(teams: Sequence[Team], l10n: L10n, *, ttl: int, bot_username: str) -> str:
-    """The whole sheet as one self-contained HTML document (QR codes inlined as data: URLs)."""
-    e = html.escape
-    steps = [e(step) for step in INSTRUCTIONS]
-    pages: list[str] = []
-    for team in teams:
-        chunks = [team.invites[i:i + REPS_PER_PAGE]
-                  for i in range(0, len(team.invites), REPS_PER_PAGE)]
-        for number, chunk in enumerate(chunks, start=1):
-            cards = "\n".join(_card(invite, l10n, steps) for invite in chunk)
-            part = f" ({number}/{len(chunks)})" if len(chunks) > 1 else ""
-            pages.append(f"""<section class="page">
-<header>
-<h1>Assistant CRM sur Telegram — {e(team.unit.name)}{e(part)}</h1>
-<p>Unité {e(team.unit.code)} · bot @{e(bot_username)} · chaque lien est personnel, à usage
-unique et valable {e(validity_fr(ttl))}.</p>
-</header>
-<div class="cards">
-{cards}
-</div>
-<p class="warning">Document confidentiel : un QR code permet d'appairer un compte. Remettez
-chaque carte à son titulaire et détruisez les cartes non utilisées.</p>
-</section>""")
-    return f"""<!DOCTYPE html>
-<html lang="fr">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Appairage de l'assistant CRM — feuille d'accueil</title>
-<style>{_CSS}</style>
-</head>
-<body>
-{"".join(pages)}
-</body>
-</html>
-"""
-
-
-def _card(invite: Invite, l10n: L10n, steps: list[str]) -> str:
-    e = html.escape
-    items = "".join(f"<li>{step}</li>" for step in steps)
-    return f"""<article class="card" data-login="{e(invite.login)}">
-<h2>{e(invite.display_name)}</h2>
-<p class="login">{e(invite.login)}</p>
-<img class="qr" src="{qr_data_url(invite.link)}"
-     alt="QR code d'appairage de {e(invite.display_name)}">
-<p class="link">{e(invite.link)}</p>
-<ol>{items}</ol>
-<p class="expiry">Valable jusqu'au {e(expiry_fr(l10n, invite.expires_at))}</p>
-</article>"""
+    """The whole sheet as one self-contained HTML document (QR codes inlined as data: URLs),
+    with its Content-Security-Policy in a ``<meta>``: it is a file, opened without headers."""
+    return ONBOARDING_PAGE.render(teams=teams, per_page=REPS_PER_PAGE, instructions=INSTRUCTIONS,
+                                  validity=validity_fr(ttl), bot_username=bot_username,
+                                  qr_src=qr_data_url, expiry=partial(expiry_fr, l10n))

@@ -5,10 +5,13 @@ runs chats concurrently and each chat strictly in order:
 
 1. queue behind earlier updates of the same chat (in this process, FIFO);
 2. drop a duplicate ``update_id`` (webhook retries, a second process);
-3. take the chat's lock in the store (shared by every bot process on Redis);
-4. load the chat session (flow step, language, artis.net link) and expose it
-   to the handlers through ``CURRENT_SESSION`` (see ``bot/context.py``);
-5. run PTB's normal dispatch (handler groups) for the update.
+3. open the chat's scope (``bot/scope.py``): take the chat's lock in the store
+   (shared by every bot process on Redis) and load the chat session (flow step,
+   language, artis.net link), which the handlers read as ``context.session``;
+4. run PTB's normal dispatch (handler groups) for the update.
+
+An update with neither chat nor user (a poll's state, say) has nothing to answer
+and no chat to work on: it is dropped quietly.
 """
 
 from __future__ import annotations
@@ -17,22 +20,18 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from contextvars import ContextVar
 from typing import Any
 
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
-from bot.services.sessions import ChatSession, SessionRepo
+from bot import keys
+from bot.scope import ChatScopes
 from bot.storage import LockTimeout, Store
 
 log = logging.getLogger(__name__)
 
-CURRENT_SESSION: ContextVar[ChatSession | None] = ContextVar("current_session", default=None)
-
 DEDUP_TTL = 48 * 3600  # Telegram keeps undelivered updates 24 h
-CHAT_LOCK_TIMEOUT = 120.0  # a crashed holder frees the chat after this
-CHAT_LOCK_WAIT = 90.0
 
 
 class ChatPipeline(BaseUpdateProcessor):
@@ -41,14 +40,14 @@ class ChatPipeline(BaseUpdateProcessor):
     def __init__(
         self,
         store: Store,
-        sessions: SessionRepo,
+        scopes: ChatScopes,
         *,
         max_concurrent_updates: int = 512,
         on_refused: Callable[[Update, str, str | None], Awaitable[None]] | None = None,
     ) -> None:
         super().__init__(max_concurrent_updates)
         self.store = store
-        self.sessions = sessions
+        self.scopes = scopes
         # Answers an update we could not process: reason "busy" (the chat's lock did not
         # come) or "unavailable" (the store failed).
         self.on_refused = on_refused
@@ -58,29 +57,23 @@ class ChatPipeline(BaseUpdateProcessor):
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         chat_id = _chat_id(update)
         if chat_id is None or not isinstance(update, Update):
-            await coroutine
+            log.debug("update without chat or user ignored")
+            _discard(coroutine)
             return
         user = update.effective_user
         user_id = user.id if user else chat_id
         telegram_lang = user.language_code if user else None
         async with self._in_order(chat_id):
             try:
-                if not await self.store.add(f"seen:{update.update_id}", "1", DEDUP_TTL):
+                if not await self.store.add(keys.seen(update.update_id), "1", DEDUP_TTL):
                     log.info("duplicate update %s dropped", update.update_id)
                     _discard(coroutine)
                     return
-                async with self.store.lock(
-                    chat_lock(chat_id), timeout=CHAT_LOCK_TIMEOUT, wait=CHAT_LOCK_WAIT
-                ):
-                    session = await self.sessions.load(chat_id, user_id, telegram_lang)
-                    token = CURRENT_SESSION.set(session)
-                    try:
-                        await coroutine
-                    finally:
-                        CURRENT_SESSION.reset(token)
+                async with self.scopes.scope(chat_id, user_id, telegram_lang):
+                    await coroutine
             except LockTimeout:
                 log.warning("chat %s busy for %.0fs; update %s answered as busy",
-                            chat_id, CHAT_LOCK_WAIT, update.update_id)
+                            chat_id, self.scopes.wait, update.update_id)
                 _discard(coroutine)
                 await self._refuse(update, "busy", telegram_lang)
             except Exception:
@@ -117,11 +110,6 @@ class ChatPipeline(BaseUpdateProcessor):
 
     async def shutdown(self) -> None:
         """Nothing to tear down: the store is closed by the runtime."""
-
-
-def chat_lock(chat_id: int) -> str:
-    """The store lock serializing one chat's work across processes (updates, SSO callback)."""
-    return f"chat:{chat_id}"
 
 
 def _chat_id(update: object) -> int | None:

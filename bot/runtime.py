@@ -11,19 +11,21 @@ import logging
 import re
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass
 
 import httpx
 from telegram.error import InvalidToken, NetworkError
-from telegram.ext import Application
 
-from bot.app import build_application, on_startup
+from bot.app import Runtime, build_application, on_startup
 from bot.commands import CommandMenu
+from bot.container import Services
 from bot.logs import keep_secrets_out_of_logs
+from bot.scope import ChatScopes
+from bot.services.drafts import Drafts
 from bot.services.pairing import PairingService
 from bot.services.sessions import SessionRepo
+from bot.services.sso import SsoLinks
 from bot.settings import Settings
-from bot.storage import Store, open_store
+from bot.storage import open_store
 from integrations.artis.client import ArtisClient
 from integrations.http import fast_transport
 
@@ -37,24 +39,6 @@ DEMO_SERVICE_LOGIN = "bot.service"
 DEMO_SERVICE_PASSWORD = "demo"  # the embedded demo's documented password, not a secret
 BOT_API_CONNECTIONS = 132  # sends (128 in flight) + the getUpdates long poll
 DEMO_TOKEN = "123456:DEMO-TOKEN-terminal-demo-not-a-real-bot"
-
-
-@dataclass
-class Services:
-    """What handlers reach through ``context.services``."""
-
-    settings: Settings
-    store: Store
-    artis: ArtisClient
-    sessions: SessionRepo
-    pairing: PairingService
-    commands: CommandMenu
-
-
-@dataclass
-class Runtime:
-    services: Services
-    application: Application
 
 
 @asynccontextmanager
@@ -91,8 +75,11 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
                                  bot_username=settings.telegram_bot_username,
                                  token_ttl=settings.pairing_token_ttl,
                                  idle_lock=settings.session_idle_lock)
-        yield Services(settings, store, artis, sessions, pairing,
-                       CommandMenu(settings.bot_default_locale))
+        yield Services(
+            settings=settings, store=store, artis=artis, sessions=sessions,
+            drafts=Drafts(store), scopes=ChatScopes(store, sessions), pairing=pairing,
+            sso=SsoLinks(settings, pairing, artis.base_url),
+            commands=CommandMenu(settings.bot_default_locale))
 
 
 @asynccontextmanager

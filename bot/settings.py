@@ -16,6 +16,8 @@ from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_vali
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SUPPORTED_LOCALES = ("fr", "en")
+# Both secrets guard endpoints on the public webhook port: a short one falls to guessing.
+MIN_SECRET_LENGTH = 16
 
 _EXPECTED = {
     "TELEGRAM_API_URL": "an http(s) URL of a Bot API server, e.g. https://api.telegram.org",
@@ -24,7 +26,8 @@ _EXPECTED = {
     "BOT_TIMEZONE": "an IANA time zone such as Europe/Paris",
     "BOT_DEFAULT_LOCALE": "one of: " + ", ".join(SUPPORTED_LOCALES),
     "WEBHOOK_PORT": "a TCP port number between 1 and 65535",
-    "WEBHOOK_SECRET": "1 to 256 characters among A-Z a-z 0-9 _ -",
+    "WEBHOOK_SECRET": f"{MIN_SECRET_LENGTH} to 256 characters among A-Z a-z 0-9 _ -",
+    "ADMIN_SECRET": f"at least {MIN_SECRET_LENGTH} characters (a long random password)",
     "TELEGRAM_BOT_TOKEN": "a token from @BotFather, like 123456:ABC-DEF...",
     "LOG_LEVEL": "one of DEBUG, INFO, WARNING, ERROR",
     "EVENT_LOOP": "one of auto, uvloop, asyncio",
@@ -119,9 +122,18 @@ class Settings(BaseSettings):
     @field_validator("webhook_secret")
     @classmethod
     def _secret(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}",
+        if value is not None and not re.fullmatch(rf"[A-Za-z0-9_-]{{{MIN_SECRET_LENGTH},256}}",
                                                   value.get_secret_value()):
             raise ValueError("invalid secret token")
+        return value
+
+    @field_validator("admin_secret")
+    @classmethod
+    def _admin_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None  # the admin page is off
+        if len(value.get_secret_value()) < MIN_SECRET_LENGTH:
+            raise ValueError("admin secret too short")
         return value
 
     @field_validator("telegram_bot_token")

@@ -6,7 +6,7 @@ states the one we assume:
 1. ``/start <token>`` of an SSO rep shows a button to
    ``{SSO_URL}?redirect_uri={WEBHOOK_URL}/sso/callback&state={state}``; the state is
    one-time, 10 minutes, bound to the chat, the Telegram user and the expected login
-   (``PairingService.begin_sso``).
+   (``PairingService.begin_sso``; ``bot/services/sso.py`` builds the URL).
 2. The identity provider signs the rep in and sends the browser to
    ``/sso/callback?state=...&ticket=...``.
 3. ``callback`` consumes the state, exchanges the ticket with artis.net, checks it is the
@@ -20,69 +20,33 @@ provider when no ``ARTIS_URL`` is set) and the bot's public base (``WEBHOOK_URL`
 
 from __future__ import annotations
 
-import html
 import logging
 from enum import Enum
 from typing import TYPE_CHECKING
-from urllib.parse import urlencode
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
+from telegram import Bot
 from telegram.error import TelegramError
 
-from bot.pipeline import CHAT_LOCK_TIMEOUT, chat_lock
+from bot import outbound, steps
+from bot.pages import Page
 from bot.services.pairing import LoggedIn
-from bot.services.sessions import ChatSession
+from bot.services.sso import CALLBACK_PATH
 from bot.storage import LockTimeout
 from bot.views import pairing as views
 from integrations.artis.errors import ArtisError
 
 if TYPE_CHECKING:
-    from bot.runtime import Runtime, Services
+    from bot.container import Services
 
 log = logging.getLogger(__name__)
 
-CALLBACK_PATH = "/sso/callback"
-# The callback changes the chat's session too, so it takes the pipeline's chat lock; a
-# browser should not wait as long as a queued update, hence a shorter wait.
+__all__ = ["CALLBACK_PATH", "Result", "build_sso_routes", "complete", "page"]
+
+# A browser should not wait as long as a queued update for a busy chat.
 SSO_LOCK_WAIT = 30.0
-
-_explained: set[str] = set()
-
-
-def _explain_once(reason: str) -> None:
-    if reason not in _explained:
-        _explained.add(reason)
-        log.warning("SSO sign-in is off: %s; SSO reps are asked for their password", reason)
-
-
-def identity_provider_url(services: Services) -> str | None:
-    """``SSO_URL``; with the embedded demo artis.net, its identity provider by default."""
-    settings = services.settings
-    if settings.sso_url:
-        return settings.sso_url
-    if settings.embedded_artis:
-        from integrations.artis.demo.idp import idp_url
-
-        return idp_url(services.artis.base_url)
-    return None
-
-
-async def sign_in_url(services: Services, session: ChatSession, login: str) -> str | None:
-    """The SSO button's URL for ``login`` (a fresh one-time state), or None when SSO is off."""
-    idp = identity_provider_url(services)
-    if idp is None:
-        _explain_once("SSO_URL is not set (it is required with a real ARTIS_URL)")
-        return None
-    public_base = services.settings.webhook_url
-    if public_base is None:
-        _explain_once("WEBHOOK_URL (the bot's public https base, where the identity provider "
-                      f"sends reps back to {CALLBACK_PATH}) is not set")
-        return None
-    state = await services.pairing.begin_sso(session, login)
-    query = urlencode({"redirect_uri": public_base + CALLBACK_PATH, "state": state})
-    return f"{idp}{'&' if '?' in idp else '?'}{query}"
 
 
 class Result(Enum):
@@ -94,20 +58,20 @@ class Result(Enum):
     UNAVAILABLE = "unavailable"
 
 
-async def complete(runtime: Runtime, state: str, ticket: str) -> Result:
-    """Step 3 of the flow: state, ticket, link, message to the rep's chat."""
-    services = runtime.services
+async def complete(services: Services, bot: Bot, state: str, ticket: str) -> Result:
+    """Step 3 of the flow: state, ticket, link, message to the rep's chat.
+
+    The chat's session changes, so this runs in the chat's scope, like an update."""
     bound = await services.pairing.take_sso_state(state)
     if bound is None:
         return Result.REFUSED
     try:
-        async with services.store.lock(chat_lock(bound.chat_id), timeout=CHAT_LOCK_TIMEOUT,
-                                       wait=SSO_LOCK_WAIT):
-            session = await services.sessions.load(bound.chat_id, bound.user_id, bound.lang)
+        async with services.scopes.scope(bound.chat_id, bound.user_id, bound.lang,
+                                         wait=SSO_LOCK_WAIT) as session:
             outcome = await services.pairing.log_in_with_sso(session, bound.login, ticket)
             if outcome is None:
                 return Result.REFUSED
-            if (session.step == "login.password"
+            if (session.step is steps.LOGIN_PASSWORD
                     and session.flow.data.get("login") == bound.login):
                 await services.sessions.end_flow(session)
             t = session.l10n
@@ -116,9 +80,8 @@ async def complete(runtime: Runtime, state: str, ticket: str) -> Result:
                 reply = views.home(t, outcome.user)
             else:
                 reply = views.missing_prerequisites(t, outcome.user, outcome.missing)
-            bot = runtime.application.bot
             try:
-                await bot.send_message(bound.chat_id, reply.text, reply_markup=reply.keyboard)
+                await outbound.send(bot, bound.chat_id, reply)
             except TelegramError as exc:
                 log.warning("could not tell chat %s about its SSO sign-in: %s",
                             bound.chat_id, exc)
@@ -135,54 +98,23 @@ async def complete(runtime: Runtime, state: str, ticket: str) -> Result:
 
 
 # -- the browser's side ----------------------------------------------------------------------
-_PAGES = {
-    Result.PAIRED: ("C'est fait", "C'est fait, vous pouvez revenir dans Telegram."),
-    Result.NOT_ALLOWED: (
-        "Connexion réussie",
-        "Vous êtes bien connecté, mais votre compte artis.net ne peut pas encore utiliser "
-        "l'assistant. Revenez dans Telegram : le message de l'assistant explique quoi faire."),
-    Result.REFUSED: (
-        "Connexion impossible",
-        "Ce lien de connexion n'est pas valable, ou la connexion a été refusée. Revenez dans "
-        "Telegram : vous pouvez envoyer votre mot de passe artis.net, ou demander un nouveau "
-        "QR code à votre responsable."),
-    Result.UNAVAILABLE: (
-        "Service indisponible",
-        "artis.net ne répond pas pour le moment. Revenez dans Telegram et envoyez votre mot de "
-        "passe artis.net, ou demandez un nouveau QR code dans quelques minutes."),
-}
 _STATUS = {Result.PAIRED: 200, Result.NOT_ALLOWED: 200, Result.REFUSED: 400,
            Result.UNAVAILABLE: 503}
-_HEADERS = {
-    "Cache-Control": "no-store",
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
-    "frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
-    "Referrer-Policy": "no-referrer",  # the callback URL carries the state and ticket
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-}
+SSO_PAGE = Page("sso.html", style="sso.css")  # headers: bot.pages.SecurityHeaders
 
 
 def page(result: Result) -> Response:
-    title, text = _PAGES[result]
-    body = (
-        '<!doctype html>\n<html lang="fr"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{html.escape(title, quote=False)} · Assistant CRM artis</title><style>"
-        "body{font-family:system-ui,sans-serif;max-width:30rem;margin:3rem auto;padding:0 1rem;"
-        "line-height:1.5}</style></head><body>"
-        f"<h1>{html.escape(title, quote=False)}</h1><p>{html.escape(text, quote=False)}</p>"
-        "</body></html>\n"
-    )
-    return HTMLResponse(body, status_code=_STATUS[result], headers=_HEADERS)
+    """The browser's page for ``result``; its French text is in ``bot/templates/sso.html``."""
+    return SSO_PAGE.response(status_code=_STATUS[result], result=result.value)
 
 
-def build_sso_routes(runtime: Runtime) -> list[Route]:
+def build_sso_routes(services: Services, bot: Bot) -> list[Route]:
     """``GET /sso/callback``, where the identity provider sends the rep's browser back."""
 
     async def callback(request: Request) -> Response:
         params = request.query_params
-        result = await complete(runtime, params.get("state", ""), params.get("ticket", ""))
+        result = await complete(services, bot, params.get("state", ""),
+                                params.get("ticket", ""))
         return page(result)
 
     return [Route(CALLBACK_PATH, callback, methods=["GET"])]

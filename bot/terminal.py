@@ -19,8 +19,11 @@ import tempfile
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot.delivery import deliver
-from bot.runtime import Runtime, open_runtime
+from telegram import Update
+
+from bot.app import Runtime
+from bot.inbound import deliver
+from bot.runtime import open_runtime
 from bot.settings import Settings
 from integrations.fake_bot_api import ApiCall, FakeBotApi, SimUser
 
@@ -128,14 +131,14 @@ class TerminalChat:
         """Updates the bot re-queued itself (a request resumed after unlock)."""
         queue = self.runtime.application.update_queue
         while not queue.empty():
-            await deliver(self.runtime.application, queue.get_nowait())
+            update = queue.get_nowait()
+            if isinstance(update, Update):
+                await deliver(self.runtime.application, update)
 
     async def expects_secret(self) -> bool:
         """Is the bot waiting for a password or PIN from this chat? (then: no echo)"""
-        from handlers.steps import takes_secret
-
         session = await self.runtime.services.sessions.load(self.user.id, self.user.id, None)
-        return takes_secret(session.step)
+        return session.step is not None and session.step.secret
 
     async def show_invite(self, login: str) -> None:
         from integrations.artis.errors import NotFound

@@ -3,27 +3,36 @@ and the SSO callback (``GET /sso/callback``, see ``bot/sso.py``).
 
 ``POST <WEBHOOK_PATH>`` accepts an update only with the right
 ``X-Telegram-Bot-Api-Secret-Token`` header, queues it and answers 200 at once
-(the pipeline processes it; Telegram must not wait for artis.net).
+(the pipeline processes it; Telegram must not wait for artis.net). A body over
+``MAX_UPDATE_BYTES`` gets 413 without being read whole; a body that is not an
+update object (an array, ``null``, a number, JSON nested deeper than any update)
+gets 400. Every response carries the headers of ``bot.pages.SecurityHeaders``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import json
 import logging
+from collections.abc import Iterator
 
+import uvicorn
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from telegram import Update
+from telegram import Bot, Update
 
-from bot.runtime import Runtime
+from bot.app import Runtime
+from bot.pages import BodyRefused, SecurityHeaders, read_body
 from bot.sso import build_sso_routes
 
 log = logging.getLogger(__name__)
 
 MAX_UPDATE_BYTES = 1_000_000
+MAX_UPDATE_DEPTH = 32  # Telegram's updates nest about 10 deep; anything deeper is not one
 
 
 def build_web_app(runtime: Runtime, *, webhook_path: str, secret: str | None) -> Starlette:
@@ -33,12 +42,13 @@ def build_web_app(runtime: Runtime, *, webhook_path: str, secret: str | None) ->
         given = request.headers.get("x-telegram-bot-api-secret-token", "")
         if not secret or not hmac.compare_digest(given.encode(), secret.encode()):
             return JSONResponse({"ok": False, "error": "forbidden"}, status_code=403)
-        body = await request.body()
-        if len(body) > MAX_UPDATE_BYTES:
-            return JSONResponse({"ok": False, "error": "too large"}, status_code=413)
         try:
-            update = Update.de_json(json.loads(body), app.bot)
-        except (ValueError, TypeError, KeyError):
+            body = await read_body(request, MAX_UPDATE_BYTES)
+        except BodyRefused as refused:
+            return JSONResponse({"ok": False, "error": refused.reason},
+                                status_code=refused.status_code)
+        update = _parse_update(body, app.bot)
+        if update is None:
             return JSONResponse({"ok": False, "error": "not an update"}, status_code=400)
         await app.update_queue.put(update)
         return JSONResponse({"ok": True})
@@ -51,13 +61,50 @@ def build_web_app(runtime: Runtime, *, webhook_path: str, secret: str | None) ->
     routes = [
         Route(webhook_path, webhook, methods=["POST"]),
         Route("/healthz", healthz, methods=["GET"]),
-        *build_sso_routes(runtime),
+        *build_sso_routes(runtime.services, runtime.application.bot),
     ]
     if runtime.services.settings.admin_secret:  # the admin page is off without ADMIN_SECRET
         from bot.admin import build_admin_routes
 
         routes += build_admin_routes(runtime.services)
-    return Starlette(routes=routes)
+    return Starlette(routes=routes, middleware=[Middleware(SecurityHeaders)])
+
+
+def _parse_update(body: bytes, bot: Bot) -> Update | None:
+    """The update in ``body``, or None for anything that is not an update object.
+
+    The body is hostile until parsed: PTB's ``de_json`` may raise anything on a well-formed
+    object of the wrong shape, so every failure here is a 400, never a traceback.
+    """
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError):  # RecursionError: "[[[[..." deeper than Python goes
+        return None
+    if not (isinstance(data, dict) and type(data.get("update_id")) is int
+            and _depth_within(data, MAX_UPDATE_DEPTH)):
+        return None
+    try:
+        return Update.de_json(data, bot)
+    except Exception:
+        log.info("webhook: refused a JSON object that is not an update")
+        return None
+
+
+def _depth_within(value: object, limit: int) -> bool:
+    """Whether JSON ``value`` nests at most ``limit`` levels (iterative: no recursion)."""
+    stack: list[tuple[object, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: list[object] = list(item.values())
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            return False
+        stack.extend((child, depth + 1) for child in children)
+    return True
 
 
 async def _safe(check: object) -> bool:
@@ -66,3 +113,16 @@ async def _safe(check: object) -> bool:
     except Exception:
         log.exception("health check failed")
         return False
+
+
+class _Server(uvicorn.Server):
+    """uvicorn without its own SIGINT/SIGTERM handlers: the command line owns the signals
+    and stops the bot and the web server together."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def server_for(app: Starlette, host: str, port: int) -> uvicorn.Server:
+    return _Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))

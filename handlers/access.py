@@ -18,35 +18,28 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop, ExtBot, TypeHandler
 
+from bot import steps
+from bot.callbacks import is_public_button
+from bot.commands import PUBLIC_COMMANDS
 from bot.context import BotContext
+from bot.outbound import answer, delete_secret
+from bot.services.sessions import ChatSession
 from bot.views import common, pairing
-from bot.views.common import LangCb
-from handlers.reply import answer, delete_secret
-from handlers.steps import takes_secret
+from handlers.steps import command_of, routed_step
 
 MAX_TEXT = 4096
 
-# Reachable without a paired, unlocked artis.net session.
-PUBLIC_COMMANDS = {"start", "help", "aide", "lang", "langue", "language", "cancel", "annuler",
-                   "logout", "deconnexion", "password", "motdepasse"}
-PUBLIC_CALLBACK_PREFIXES = (LangCb.prefix + ":",)
-PUBLIC_STEPS = ("login.", "unlock.")
 
-
-def _command(update: Update) -> str | None:
-    message = update.effective_message
-    if message is None or not message.text or not message.text.startswith("/"):
-        return None
-    return message.text.split()[0][1:].split("@")[0].lower()
-
-
-def is_public(update: Update, step: str | None) -> bool:
-    command = _command(update)
-    if command is not None:
-        return command in PUBLIC_COMMANDS
+def is_public(update: Update, session: ChatSession) -> bool:
+    """Reachable without a paired, unlocked session: public commands and buttons, and the
+    messages a public step (logging in, unlocking) awaits."""
     if update.callback_query is not None:
-        return (update.callback_query.data or "").startswith(PUBLIC_CALLBACK_PREFIXES)
-    return step is not None and step.startswith(PUBLIC_STEPS)
+        return is_public_button(update.callback_query.data)
+    command = command_of(update.effective_message)
+    if command is not None and command in PUBLIC_COMMANDS:
+        return True
+    routed = routed_step(update, session)
+    return routed is not None and routed[0].public
 
 
 async def guard(update: Update, context: BotContext) -> None:
@@ -60,7 +53,7 @@ async def guard(update: Update, context: BotContext) -> None:
     if message is not None and message.text and len(message.text) > MAX_TEXT:
         await answer(update, common.too_long(t, MAX_TEXT))
         raise ApplicationHandlerStop
-    if is_public(update, session.step):
+    if is_public(update, session):
         return
     link = session.link
     if link is None:
@@ -79,18 +72,19 @@ async def ask_to_unlock(update: Update, context: BotContext, *, expired: bool = 
     link = session.link
     assert link is not None
     with_pin = link.pin_hash is not None and link.artis_token is not None
-    if takes_secret(session.step) and update.message is not None:
+    step = session.step
+    if step is not None and step.secret and update.message is not None:
         # The text answers a secret step (e.g. the new PIN): delete it, never keep it.
         await delete_secret(update.message)
         pending = None
     else:
         pending = update.to_dict()
-    await services.sessions.goto(session, "unlock.pin" if with_pin else "unlock.password",
+    await services.sessions.goto(session, steps.UNLOCK_PIN if with_pin else steps.UNLOCK_PASSWORD,
                                  pending=pending)
     await answer(update, pairing.session_locked(context.l10n, with_pin=with_pin))
 
 
-def replay(pending: dict[str, Any], bot: ExtBot) -> Update:
+def replay(pending: dict[str, Any], bot: ExtBot[Any]) -> Update:
     """The kept request as a new update (a fresh id, so de-duplication lets it through)."""
     return Update.de_json({**pending, "update_id": -time.time_ns()}, bot)
 

@@ -8,10 +8,10 @@ from telegram import Update
 from telegram.error import Forbidden, TelegramError
 
 from bot.context import BotContext
-from bot.pipeline import CURRENT_SESSION
+from bot.outbound import answer
+from bot.scope import CURRENT_SESSION
 from bot.views import common
 from handlers.access import ask_to_unlock
-from handlers.reply import answer
 from integrations.artis.errors import ArtisUnavailable, SessionExpired
 
 log = logging.getLogger("crmbot.errors")

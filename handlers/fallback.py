@@ -6,8 +6,8 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
 from bot.context import BotContext
+from bot.outbound import answer, toast
 from bot.views import common
-from handlers.reply import answer, toast
 
 
 async def unknown_command(update: Update, context: BotContext) -> None:

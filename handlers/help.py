@@ -6,8 +6,8 @@ from telegram import Update
 from telegram.ext import CommandHandler
 
 from bot.context import BotContext
+from bot.outbound import answer
 from bot.views import common
-from handlers.reply import answer
 
 
 async def show_help(update: Update, context: BotContext) -> None:

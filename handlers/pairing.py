@@ -4,18 +4,26 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import Any
 
 from telegram import Update
 from telegram.error import TelegramError
-from telegram.ext import CallbackQueryHandler, CommandHandler
+from telegram.ext import CommandHandler
 
+from bot import outbound, steps
 from bot.context import BotContext
-from bot.services.pairing import LockedOut, LoggedIn, PrerequisitesMissing, WrongPassword
+from bot.outbound import answer, delete_secret
+from bot.services.pairing import (
+    LockedOut,
+    LoggedIn,
+    LoginOutcome,
+    PrerequisitesMissing,
+    WrongPassword,
+)
 from bot.services.sessions import ChatSession
 from bot.views import common, pairing
-from bot.views.common import HelpCb
+from bot.views.common import HelpCb, HelpTopic
 from handlers.access import replay
-from handlers.reply import answer, delete_secret, toast
 from handlers.steps import on_step
 
 log = logging.getLogger(__name__)
@@ -28,7 +36,7 @@ def _secret_text(update: Update) -> str:
     return (message.text or "") if message else ""
 
 
-@on_step("login.password", secret=True)
+@on_step(steps.LOGIN_PASSWORD)
 async def login_password(update: Update, context: BotContext) -> None:
     secret = _secret_text(update)
     await delete_secret(update.effective_message)
@@ -37,7 +45,7 @@ async def login_password(update: Update, context: BotContext) -> None:
     await _after_login(update, context, outcome, unlocking=False)
 
 
-@on_step("unlock.password", secret=True)
+@on_step(steps.UNLOCK_PASSWORD)
 async def unlock_password(update: Update, context: BotContext) -> None:
     secret = _secret_text(update)
     await delete_secret(update.effective_message)
@@ -49,28 +57,29 @@ async def unlock_password(update: Update, context: BotContext) -> None:
     await _after_login(update, context, outcome, unlocking=True)
 
 
-async def _after_login(update: Update, context: BotContext, outcome: object,
+async def _after_login(update: Update, context: BotContext, outcome: LoginOutcome,
                        *, unlocking: bool) -> None:
     session, services, t = context.session, context.services, context.l10n
-    if isinstance(outcome, WrongPassword):
-        await answer(update, pairing.wrong_password(t, outcome.attempts_left))
-    elif isinstance(outcome, LockedOut):
-        await services.sessions.end_flow(session)
-        await answer(update, pairing.locked_out(t, outcome.minutes))
-        if outcome.just_locked and outcome.manager_user_id:
-            await _tell_manager(context, outcome)
-    elif isinstance(outcome, PrerequisitesMissing):
-        await services.sessions.end_flow(session)
-        await answer(update, pairing.missing_prerequisites(t, outcome.user, outcome.missing))
-    elif isinstance(outcome, LoggedIn):
-        pending = session.flow.data.get("pending")
-        await services.sessions.end_flow(session)
-        if unlocking:
-            await answer(update, pairing.unlocked(t))
-            await resume(context, session, pending)
-        else:
-            await answer(update, pairing.home(t, outcome.user))
-            await services.commands.apply_to_chat(context.bot, session)
+    match outcome:
+        case WrongPassword(attempts_left=left):
+            await answer(update, pairing.wrong_password(t, left))
+        case LockedOut():
+            await services.sessions.end_flow(session)
+            await answer(update, pairing.locked_out(t, outcome.minutes))
+            if outcome.just_locked and outcome.manager_user_id:
+                await _tell_manager(context, outcome)
+        case PrerequisitesMissing(user=user, missing=missing):
+            await services.sessions.end_flow(session)
+            await answer(update, pairing.missing_prerequisites(t, user, missing))
+        case LoggedIn(user=user):
+            pending = session.flow.data.get("pending")
+            await services.sessions.end_flow(session)
+            if unlocking:
+                await answer(update, pairing.unlocked(t))
+                await resume(context, session, pending)
+            else:
+                await answer(update, pairing.home(t, user))
+                await services.commands.apply_to_chat(context.bot, session)
 
 
 async def _tell_manager(context: BotContext, outcome: LockedOut) -> None:
@@ -79,19 +88,20 @@ async def _tell_manager(context: BotContext, outcome: LockedOut) -> None:
     t = await context.services.sessions.l10n_of(manager_id)
     reply = pairing.manager_lockout_notice(t, outcome.rep_name, outcome.minutes)
     try:
-        await context.bot.send_message(manager_id, reply.text)
+        await outbound.send(context.bot, manager_id, reply)
     except TelegramError as exc:
         log.warning("could not warn manager chat %s: %s", manager_id, exc)
 
 
-async def resume(context: BotContext, session: ChatSession, pending: dict | None) -> None:
+async def resume(context: BotContext, session: ChatSession,
+                 pending: dict[str, Any] | None) -> None:
     """Replay the request that was waiting for the unlock (queued after this update)."""
     if not pending:
         return
     await context.application.update_queue.put(replay(pending, context.bot))
 
 
-@on_step("unlock.pin", secret=True)
+@on_step(steps.UNLOCK_PIN)
 async def unlock_pin(update: Update, context: BotContext) -> None:
     secret = _secret_text(update)
     await delete_secret(update.effective_message)
@@ -101,7 +111,7 @@ async def unlock_pin(update: Update, context: BotContext) -> None:
         await answer(update, pairing.wrong_pin(t))
         return
     if result is None:
-        await services.sessions.goto(session, "unlock.password", **session.flow.data)
+        await services.sessions.goto(session, steps.UNLOCK_PASSWORD, **session.flow.data)
         await answer(update, pairing.pin_needs_password(t))
         return
     pending = session.flow.data.get("pending")
@@ -113,19 +123,19 @@ async def unlock_pin(update: Update, context: BotContext) -> None:
 async def use_password(update: Update, context: BotContext) -> None:
     """/password while locked: unlock with the artis.net password instead of the PIN."""
     session = context.session
-    if session.step == "unlock.pin":
-        await context.services.sessions.goto(session, "unlock.password", **session.flow.data)
+    if session.step is steps.UNLOCK_PIN:
+        await context.services.sessions.goto(session, steps.UNLOCK_PASSWORD, **session.flow.data)
         await answer(update, pairing.session_locked(context.l10n, with_pin=False))
     else:
         await answer(update, common.nothing_to_cancel(context.l10n))
 
 
 async def choose_pin(update: Update, context: BotContext) -> None:
-    await context.services.sessions.goto(context.session, "pin.new")
+    await context.services.sessions.goto(context.session, steps.NEW_PIN)
     await answer(update, pairing.ask_new_pin(context.l10n))
 
 
-@on_step("pin.new", secret=True)
+@on_step(steps.NEW_PIN)
 async def new_pin(update: Update, context: BotContext) -> None:
     secret = _secret_text(update).strip()
     await delete_secret(update.effective_message)
@@ -145,11 +155,14 @@ async def logout(update: Update, context: BotContext) -> None:
         await answer(update, pairing.not_logged_in(context.l10n))
 
 
+async def help_topic(update: Update, context: BotContext, data: HelpCb) -> None:
+    match data.topic:
+        case HelpTopic.RELOAD:
+            await reload_configuration(update, context)
+
+
 async def reload_configuration(update: Update, context: BotContext) -> None:
-    data = HelpCb.unpack(update.callback_query.data if update.callback_query else None)
-    if data is None or data.topic != "reload":
-        await toast(update, common.stale_button(context.l10n), alert=True)
-        return
+    """"Recharger la configuration": rights and units re-read from artis.net."""
     user, missing = await context.services.pairing.reload(context.session)
     await answer(update, pairing.reloaded(context.l10n, user, missing))
 
@@ -158,5 +171,5 @@ HANDLERS = [
     CommandHandler(["logout", "deconnexion"], logout),
     CommandHandler("pin", choose_pin),
     CommandHandler(["password", "motdepasse"], use_password),
-    CallbackQueryHandler(reload_configuration, pattern=HelpCb.pattern()),
+    HelpCb.handler(help_topic),
 ]

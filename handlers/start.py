@@ -5,10 +5,10 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import CommandHandler
 
-from bot import sso
+from bot import steps
 from bot.context import BotContext
+from bot.outbound import answer
 from bot.views import common, pairing
-from handlers.reply import answer
 
 
 async def start(update: Update, context: BotContext) -> None:
@@ -18,9 +18,9 @@ async def start(update: Update, context: BotContext) -> None:
         if ticket is None:
             await answer(update, pairing.invalid_link(context.l10n))
             return
-        await services.sessions.goto(session, "login.password", login=ticket.login,
+        await services.sessions.goto(session, steps.LOGIN_PASSWORD, login=ticket.login,
                                      display_name=ticket.display_name)
-        sso_url = await sso.sign_in_url(services, session, ticket.login) if ticket.sso else None
+        sso_url = await services.sso.sign_in_url(session, ticket.login) if ticket.sso else None
         await answer(update, pairing.ask_password(context.l10n, ticket.display_name, sso_url))
         return
     if session.link is not None:

@@ -232,7 +232,7 @@ class FakeBotApi:
         if params.get("callback_query_id") in self._answered_queries:  # a query is answered once
             raise BotApiError(400, "Bad Request: query is too old and response timeout expired "
                                    "or query ID is invalid")
-        self._answered_queries.add(params.get("callback_query_id"))
+        self._answered_queries.add(str(params.get("callback_query_id")))
         return True
 
     def _m_sendMessage(self, params: dict[str, Any], files: dict[str, bytes]) -> dict[str, Any]:
@@ -353,7 +353,7 @@ class FakeBotApi:
         for row in markup.get("inline_keyboard", []):
             for button in row:
                 _check_button(button)
-        return markup
+        return dict(markup)
 
     def _store_message(self, params: dict[str, Any], **content: Any) -> dict[str, Any]:
         chat_id = int(params["chat_id"])
@@ -397,7 +397,9 @@ def _decode_body(request: httpx.Request) -> tuple[dict[str, Any], dict[str, byte
             b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + body)
         for part in message.iter_parts():
             name = part.get_param("name", header="content-disposition")
-            payload = part.get_payload(decode=True) or b""
+            payload = part.get_payload(decode=True)
+            if not isinstance(payload, bytes):
+                payload = b""
             if part.get_filename() is not None:
                 files[str(name)] = payload
             else:

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from bot.delivery import deliver
+from bot.inbound import deliver
 from bot.runtime import Runtime, open_runtime
 from bot.settings import Settings
 from integrations.fake_bot_api import FakeBotApi, SimUser

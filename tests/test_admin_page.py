@@ -7,6 +7,7 @@ and the fake Telegram Bot API; the page is the webhook server's ``/admin``.
 from __future__ import annotations
 
 import base64
+import logging
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -18,16 +19,21 @@ import httpx
 import pytest
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Locator, Page, expect
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
 
-from bot.pairing_cli import unit_reps
+from bot.admin import ADMIN_PAGE, CSRF_WINDOW, AuthBackoff, build_admin_routes, csrf_token
+from bot.pages import BASELINE_CSP, SecurityHeaders
+from bot.pairing_cli import ONBOARDING_PAGE, unit_reps
 from bot.runtime import Runtime, open_runtime
 from bot.services.sessions import ArtisLink, ChatSession
 from bot.settings import Settings
+from bot.sso import SSO_PAGE
 from bot.web import build_web_app
 from integrations.fake_bot_api import BOT_USER, FakeBotApi
 from tests.browser import chromium, decode_data_url, decode_qr, require_chromium, serve
 
-SECRET = "s3cret-admin"
+SECRET = "s3cret-admin-page-42"
 BOT_USERNAME = BOT_USER["username"]
 LINK = re.compile(rf"https://t\.me/{BOT_USERNAME}\?start=([A-Za-z0-9_-]{{32,64}})")
 SCREENSHOT = Path("/tmp/admin.png")
@@ -60,7 +66,7 @@ async def start_site(data_dir: Path, admin_secret: str | None) -> AsyncIterator[
     api = FakeBotApi()
     settings = make_settings(data_dir, admin_secret)
     async with open_runtime(settings, transport=api.transport(), token=api.token) as runtime:
-        app = build_web_app(runtime, webhook_path="/telegram", secret="hook-secret")
+        app = build_web_app(runtime, webhook_path="/telegram", secret="hook-secret-for-tests")
         async with serve(app) as url:
             yield Site(url, runtime)
 
@@ -229,3 +235,162 @@ async def test_other_unit_and_unknown_unit(site: Site, page: Page) -> None:
     response = await page.goto(f"{site.url}/admin?unit=%3Cscript%3E")
     assert response is not None and response.status == 404
     await expect(page.get_by_role("alert")).to_contain_text("<script>")
+
+
+# -- hardening -----------------------------------------------------------------------------
+class Clock:
+    """A clock the test moves by hand (wall time for CSRF, the backoff's clock too)."""
+
+    def __init__(self, now: float = 1_800_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def admin_app(site: Site, clock: Clock) -> Starlette:
+    """The admin routes alone, on a clock the test controls, with the web server's headers."""
+    return Starlette(routes=build_admin_routes(site.runtime.services, clock=clock,
+                                               backoff=AuthBackoff(clock=clock)),
+                     middleware=[Middleware(SecurityHeaders)])
+
+
+def client_at(app: Starlette, address: str) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=(address, 40_000)),
+                             base_url="http://bot")
+
+
+async def test_wrong_passwords_back_off_the_address_even_for_the_right_secret(
+        site: Site, caplog: pytest.LogCaptureFixture) -> None:
+    clock = Clock()
+    app = admin_app(site, clock)
+    tried = [f"guess-number-{n:02d}" for n in range(20)]
+    caplog.set_level(logging.WARNING, logger="bot.admin")
+    async with client_at(app, "203.0.113.7") as attacker, \
+            client_at(app, "198.51.100.2") as admin, client_at(app, "192.0.2.9") as browser:
+        for guess in tried[:10]:
+            assert (await attacker.get("/admin", auth=("root", guess))).status_code == 401
+        blocked = await attacker.get("/admin", auth=("admin", SECRET))
+        assert blocked.status_code == 429 and blocked.headers["retry-after"] == "60"
+        assert "Camille" not in blocked.text
+        # Another address is not affected; requests without credentials are not tries.
+        assert (await admin.get("/admin", auth=("admin", SECRET))).status_code == 200
+        for _ in range(15):
+            assert (await browser.get("/admin")).status_code == 401
+        assert (await browser.get("/admin", auth=("admin", SECRET))).status_code == 200
+
+        clock.now += 59
+        still = await attacker.post("/admin/revoke/demo.commercial", auth=("admin", SECRET))
+        assert still.status_code == 429 and still.headers["retry-after"] == "1"
+        clock.now += 1
+        # The next lockout lasts twice as long.
+        for guess in tried[10:]:
+            assert (await attacker.get("/admin", auth=("root", guess))).status_code == 401
+        blocked = await attacker.get("/admin", auth=("admin", SECRET))
+        assert blocked.status_code == 429 and blocked.headers["retry-after"] == "120"
+        clock.now += 120
+        assert (await attacker.get("/admin", auth=("admin", SECRET))).status_code == 200
+
+    warnings = [record.getMessage() for record in caplog.records]
+    assert sum("wrong password from 203.0.113.7" in line for line in warnings) == 20
+    assert any("from 203.0.113.7; refusing it for 60 s" in line for line in warnings)
+    assert any("from 203.0.113.7; refusing it for 120 s" in line for line in warnings)
+    assert not any("192.0.2.9" in line or "198.51.100.2" in line for line in warnings)
+    logged = "\n".join(warnings)
+    assert not any(guess in logged for guess in tried) and SECRET not in logged
+    assert "root" not in logged
+
+
+async def test_csrf_token_expires_after_two_windows(site: Site) -> None:
+    clock = Clock()
+    async with client_at(admin_app(site, clock), "127.0.0.1") as http:
+        auth = ("admin", SECRET)
+
+        async def revoke(token: str) -> int:
+            answer = await http.post("/admin/revoke/demo.commercial", auth=auth,
+                                     headers={"Accept": "application/json",
+                                              "X-CSRF-Token": token})
+            return answer.status_code
+
+        page = await http.get("/admin", auth=auth)
+        token = re.search(r'name="csrf" value="([0-9a-f]{64})"', page.text)
+        assert token and token.group(1) == csrf_token(SECRET, clock.now)
+        assert await revoke(token.group(1)) == 200
+        assert await revoke(csrf_token(SECRET, clock.now - CSRF_WINDOW)) == 200  # previous
+        assert await revoke(csrf_token(SECRET, clock.now - 2 * CSRF_WINDOW)) == 403
+        assert await revoke(csrf_token("another-secret-of-16+", clock.now)) == 403
+
+        clock.now += 2 * CSRF_WINDOW  # the page stayed open two hours
+        assert await revoke(token.group(1)) == 403
+        fresh = re.search(r'name="csrf" value="([0-9a-f]{64})"',
+                          (await http.get("/admin", auth=auth)).text)
+        assert fresh and fresh.group(1) != token.group(1)
+        assert await revoke(fresh.group(1)) == 200
+
+
+async def test_admin_post_bodies_are_bounded_before_being_read(site: Site) -> None:
+    pulled: list[int] = []
+
+    async def body(chunks: int, size: int = 1024) -> AsyncIterator[bytes]:
+        for _ in range(chunks):
+            pulled.append(size)
+            yield b"a" * size
+
+    async with client_at(admin_app(site, Clock()), "127.0.0.1") as http:
+        auth = ("admin", SECRET)
+        declared = await http.post("/admin/revoke/demo.commercial", auth=auth,
+                                   content=body(100), headers={"Content-Length": "102400"})
+        assert declared.status_code == 413 and pulled == []
+        streamed = await http.post("/admin/revoke/demo.commercial", auth=auth, content=body(100))
+        assert streamed.status_code == 413 and len(pulled) == 5  # 4 KiB limit, read no further
+        pulled.clear()
+        stranger = await http.post("/admin/revoke/demo.commercial", content=body(100),
+                                   headers={"Content-Length": "102400"})
+        assert stranger.status_code == 401 and pulled == []  # no password: nothing read
+
+
+async def test_every_response_carries_the_security_headers(site: Site) -> None:
+    fixed = {"x-content-type-options": "nosniff", "x-frame-options": "DENY",
+             "referrer-policy": "no-referrer", "cache-control": "no-store"}
+    async with httpx.AsyncClient(base_url=site.url) as http:
+        auth = ("admin", SECRET)
+        page = await http.get("/admin", auth=auth)
+        token = re.search(r'name="csrf" value="([0-9a-f]{64})"', page.text)
+        assert token
+        answers = {
+            "page": page,
+            "401": await http.get("/admin"),
+            "json": await http.post("/admin/revoke/demo.commercial", auth=auth,
+                                    headers={"Accept": "application/json",
+                                             "X-CSRF-Token": token.group(1)}),
+            "sheet": await http.post("/admin/sheet/CDV-LYON", auth=auth,
+                                     data={"csrf": token.group(1)}),
+            "sso": await http.get("/sso/callback?state=unknown&ticket=x"),
+            "healthz": await http.get("/healthz"),
+            "webhook": await http.post("/telegram", json={}),
+        }
+    for name, answer in answers.items():
+        assert {key: answer.headers.get(key) for key in fixed} == fixed, name
+        csp = answer.headers["content-security-policy"]
+        assert "default-src 'none'" in csp and "frame-ancestors 'none'" in csp, name
+        assert "unsafe-inline" not in csp and "nonce-" not in csp, name
+    assert answers["page"].headers["content-security-policy"] == ADMIN_PAGE.policy()
+    assert "script-src 'sha256-" in ADMIN_PAGE.policy()
+    assert answers["sheet"].headers["content-security-policy"] == ONBOARDING_PAGE.policy()
+    assert answers["sso"].status_code == 400
+    assert answers["sso"].headers["content-security-policy"] == SSO_PAGE.policy()
+    assert answers["webhook"].headers["content-security-policy"] == BASELINE_CSP
+
+
+async def test_pages_run_under_their_policy_without_violations(site: Site, page: Page) -> None:
+    """The inline CSS and script are allowed by hash: they apply, and Chromium reports nothing."""
+    console: list[str] = []
+    page.on("console", lambda message: console.append(message.text))
+    await page.goto(f"{site.url}/admin")
+    await row(page, "demo.commercial").get_by_role("button", name="Générer un QR code").click()
+    await expect(page.locator("#qr-image")).to_be_visible()
+    assert await page.locator("#qr-image").evaluate("img => img.naturalWidth") > 0
+    await expect(page.locator("header.top")).to_have_css("background-color", "rgb(31, 78, 121)")
+    await page.goto(f"{site.url}/admin?unit=NOPE")
+    await expect(page.locator(".notice")).to_have_css("border-left-color", "rgb(31, 78, 121)")
+    assert not [line for line in console if "Content Security Policy" in line], console

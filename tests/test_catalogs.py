@@ -21,7 +21,7 @@ def _source_ids() -> set[str | tuple[str, ...]]:
 
 
 def test_every_message_has_a_french_translation() -> None:
-    with (ROOT / "locales/fr/LC_MESSAGES/messages.po").open("rb") as po:
+    with (ROOT / "bot/locales/fr/LC_MESSAGES/messages.po").open("rb") as po:
         catalog = read_po(po, locale="fr")
     translated = {m.id if isinstance(m.id, str) else tuple(m.id): m.string for m in catalog}
     missing = [m for m in _source_ids() if not translated.get(m) or
@@ -30,6 +30,6 @@ def test_every_message_has_a_french_translation() -> None:
 
 
 def test_template_matches_the_code() -> None:
-    with (ROOT / "locales/messages.pot").open("rb") as pot:
+    with (ROOT / "bot/locales/messages.pot").open("rb") as pot:
         template = {m.id if isinstance(m.id, str) else tuple(m.id) for m in read_po(pot) if m.id}
-    assert template == _source_ids(), "locales/messages.pot is stale: run pybabel extract"
+    assert template == _source_ids(), "bot/locales/messages.pot is stale: run pybabel extract"

@@ -88,7 +88,7 @@ async def test_webhook_mode_registers_checks_the_secret_and_answers(
         tmp_path: Path, bot_api, artis) -> None:
     api, url = bot_api
     port = _free_port()
-    secret = "hook_secret-123"
+    secret = "hook_secret-123-webhook"
     process = await _start(tmp_path, url, artis, "--webhook",
                            WEBHOOK_URL="https://bot.example.fr", WEBHOOK_SECRET=secret,
                            WEBHOOK_LISTEN="127.0.0.1", WEBHOOK_PORT=str(port))

@@ -14,13 +14,16 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+from playwright.async_api import expect
+
 from bot.i18n import L10n
-from bot.pairing_cli import Team, onboarding_html, unit_reps
+from bot.pairing_cli import ONBOARDING_PAGE, Team, onboarding_html, unit_reps, validity_fr
 from bot.runtime import open_services
 from bot.services.pairing import Invite
 from bot.settings import Settings
 from integrations.artis.models import OrgUnit, UOGroupType
-from tests.browser import decode_data_url, decode_qr
+from tests.browser import chromium, decode_data_url, decode_qr
 
 LINK = re.compile(r"https://t\.me/artis_crm_demo_bot\?start=([A-Za-z0-9_-]+)")
 TOKEN = re.compile(r"[A-Za-z0-9_-]{32,64}")
@@ -159,3 +162,42 @@ def test_sheet_escapes_everything() -> None:
     assert 'data-login="a&quot;b&lt;c"' in page
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
     assert "b&lt;ot" in page and "U&amp;&quot;1" in page
+
+
+@pytest.mark.parametrize(("seconds", "expected"), [
+    (60, "1 minute"), (900, "15 minutes"), (3600, "1 heure"), (5400, "90 minutes"),
+    (7200, "2 heures"), (86400, "1 jour"), (7 * 86400, "7 jours"), (90, "90 secondes"),
+])
+def test_validity_is_said_exactly_in_french(seconds: int, expected: str) -> None:
+    """Babel words it (with CLDR's no-break spaces); the unit is the largest that divides it,
+    so 90 minutes are not rounded to "2 heures"."""
+    assert validity_fr(seconds).replace("\xa0", " ") == expected
+
+
+async def test_sheet_file_carries_its_policy_and_runs_under_it(tmp_path: Path) -> None:
+    """Opened from disk there are no headers: the <meta> policy allows the sheet's own CSS
+    (by hash) and data: images, nothing else, and Chromium reports no violation."""
+    unit = OrgUnit(code="CDV-IDF", name="Équipe commerciale Île-de-France",
+                   group_type=UOGroupType.COMMERCE)
+    invite = Invite(login="demo.commercial", display_name="Camille Martin", token="t" * 32,
+                    link="https://t.me/artis_crm_demo_bot?start=" + "t" * 32,
+                    expires_at=1_800_000_000)
+    page = onboarding_html([Team(unit, [invite])], L10n("fr"), ttl=900, bot_username="bot")
+    policy = ONBOARDING_PAGE.policy(meta=True)
+    assert (f'<meta http-equiv="Content-Security-Policy" content="{html.escape(policy)}">'
+            in page)
+    assert "script-src" not in policy and "default-src 'none'" in policy
+    assert "unsafe-inline" not in policy and "frame-ancestors" not in policy  # ignored in <meta>
+    sheet = tmp_path / "onboarding.html"
+    sheet.write_text(page, encoding="utf-8")
+
+    console: list[str] = []
+    async with chromium() as browser:
+        tab = await browser.new_page()
+        tab.on("console", lambda message: console.append(message.text))
+        await tab.goto(sheet.as_uri())
+        await expect(tab.locator("header h1")).to_have_css("color", "rgb(31, 78, 121)")
+        image = tab.locator("img.qr")
+        assert await image.evaluate("img => img.naturalWidth") > 0
+        assert decode_qr(await image.screenshot()) == invite.link
+    assert not [line for line in console if "Content Security Policy" in line], console

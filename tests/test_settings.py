@@ -24,6 +24,8 @@ ROOT = Path(__file__).resolve().parent.parent
     ("ARTIS_TIMEOUT", "-3", "greater than 0"),
     ("TELEGRAM_SEND_RATE", "-1", "messages per second"),
     ("EVENT_LOOP", "trio", "auto, uvloop, asyncio"),
+    ("ADMIN_SECRET", "fifteen-chars-x", "at least 16 characters"),
+    ("WEBHOOK_SECRET", "fifteen_chars_x", "16 to 256 characters"),
 ])
 def test_bad_value_names_the_variable_and_what_is_expected(
         monkeypatch: pytest.MonkeyPatch, name: str, value: str, expected: str) -> None:
@@ -41,6 +43,15 @@ def test_secrets_are_not_echoed(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(SettingsError) as error:
         load_settings(_env_file=None)
     assert "leaky-secret-value" not in str(error.value)
+
+
+def test_secrets_of_16_characters_are_enough(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ADMIN_SECRET", "a" * 16)
+    monkeypatch.setenv("WEBHOOK_SECRET", "b" * 16)
+    settings = load_settings(_env_file=None)
+    assert settings.admin_secret and settings.webhook_secret
+    monkeypatch.setenv("ADMIN_SECRET", "")  # empty: the admin page is off, not an error
+    assert load_settings(_env_file=None).admin_secret is None
 
 
 def test_defaults_need_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -65,6 +76,16 @@ def test_cli_stops_with_one_line_and_exit_code_2(tmp_path: Path) -> None:
     assert "Traceback" not in done.stderr
     assert done.stderr.strip() == ("configuration error: BOT_TIMEZONE='Nowhere/City' is invalid; "
                                    "expected an IANA time zone such as Europe/Paris")
+
+
+def test_a_short_secret_stops_start_up_with_one_line_that_hides_it(tmp_path: Path) -> None:
+    for command, name in ((["admin"], "ADMIN_SECRET"), (["run", "--webhook"], "WEBHOOK_SECRET")):
+        done = _cli(command, {name: "hunter2-secret"}, tmp_path)
+        assert done.returncode == 2, done.stderr
+        assert "Traceback" not in done.stderr and "hunter2" not in done.stderr
+        [line] = done.stderr.strip().splitlines()
+        assert line.startswith(f"configuration error: {name}='<hidden>' is invalid; expected ")
+        assert "16" in line
 
 
 def test_webhook_without_token_is_refused_clearly(tmp_path: Path) -> None:

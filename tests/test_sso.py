@@ -15,7 +15,6 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from datetime import timedelta
 from pathlib import Path
-from types import SimpleNamespace
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 import httpx
@@ -24,6 +23,7 @@ import pytest
 from bot import sso
 from bot.runtime import open_services
 from bot.services.pairing import SSO_STATE_TTL, token_hash
+from bot.services.sso import SsoLinks
 from bot.settings import Settings
 from bot.web import build_web_app
 from integrations.artis.client import ArtisClient
@@ -83,7 +83,7 @@ async def sign_in(url: str, login: str, password: str = "demo") -> str:
 
 async def open_callback(bot: BotHarness, path: str) -> httpx.Response:
     """The browser coming back to the bot's web server."""
-    web = build_web_app(bot.runtime, webhook_path="/telegram", secret="s3cret")
+    web = build_web_app(bot.runtime, webhook_path="/telegram", secret="s3cret-sso-webhook-42")
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=web),
                                  base_url=PUBLIC) as browser:
         return await browser.get(path)
@@ -95,7 +95,8 @@ async def linked_login(bot: BotHarness, user: SimUser) -> str | None:
 
 
 async def step_of(bot: BotHarness, user: SimUser) -> str | None:
-    return (await bot.services.sessions.load(user.id, user.id, "fr")).step
+    step = (await bot.services.sessions.load(user.id, user.id, "fr")).step
+    return step.name if step else None
 
 
 # -- the button --------------------------------------------------------------------------------
@@ -126,8 +127,7 @@ async def test_start_shows_the_sso_button_and_the_password_still_works(
 async def test_no_public_url_means_no_sso_button(
         start_bot: Callable[..., AbstractAsyncContextManager[BotHarness]],
         artis: DemoArtisServer, caplog: pytest.LogCaptureFixture) -> None:
-    sso._explained.clear()
-    caplog.set_level(logging.WARNING, logger="bot.sso")
+    caplog.set_level(logging.WARNING, logger="bot.services.sso")
     async with start_bot(sso_url=artis.sso_url) as bot:  # no WEBHOOK_URL
         for first_name in ("Mathieu", "Encore"):
             user = new_user(first_name)
@@ -142,27 +142,26 @@ async def test_no_public_url_means_no_sso_button(
 
 def test_sso_url_defaults_to_the_demo_identity_provider_only_when_embedded(
         tmp_path: Path) -> None:
-    class Fake:
-        def __init__(self, settings: Settings) -> None:
-            self.settings = settings
-            self.artis = SimpleNamespace(base_url="http://127.0.0.1:5555/api/v1")
+    def Fake(settings: Settings) -> SsoLinks:
+        return SsoLinks(settings, pairing=None,  # type: ignore[arg-type]
+                        artis_base_url="http://127.0.0.1:5555/api/v1")
 
     real_artis = "https://erp.example.fr/api/v1"
-    real = Fake(Settings(_env_file=None, data_dir=tmp_path, artis_url=real_artis))
-    assert sso.identity_provider_url(real) is None  # type: ignore[arg-type]
+    real_settings = Settings(_env_file=None, data_dir=tmp_path, artis_url=real_artis)
+    assert Fake(real_settings).identity_provider_url() is None
     configured = Fake(Settings(_env_file=None, data_dir=tmp_path, artis_url=real_artis,
                                sso_url="https://sso.example.fr/authorize/"))
     expected = "https://sso.example.fr/authorize"
-    assert sso.identity_provider_url(configured) == expected  # type: ignore[arg-type]
+    assert configured.identity_provider_url() == expected
     embedded = Fake(Settings(_env_file=None, data_dir=tmp_path))
-    assert sso.identity_provider_url(embedded) == (  # type: ignore[arg-type]
+    assert embedded.identity_provider_url() == (
         "http://127.0.0.1:5555/sso/authorize")
 
 
 async def test_embedded_demo_serves_its_identity_provider(tmp_path: Path) -> None:
     settings = Settings(_env_file=None, data_dir=tmp_path)  # no ARTIS_URL: embedded demo
     async with open_services(settings) as services:
-        url = sso.identity_provider_url(services)
+        url = services.sso.identity_provider_url()
         assert url is not None and url.endswith("/sso/authorize")
         assert url.removesuffix("/sso/authorize") + "/api/v1" == services.artis.base_url
         async with httpx.AsyncClient() as browser:

@@ -22,6 +22,7 @@ import secrets
 import time
 from dataclasses import asdict, dataclass, field
 
+from bot import keys
 from bot.services.prerequisites import Missing, missing_prerequisites
 from bot.services.sessions import ArtisLink, ChatSession, SessionRepo
 from bot.storage import Store
@@ -127,7 +128,8 @@ class PairingService:
             raise NotFound(f"no artis.net user {login!r}")
         token = secrets.token_urlsafe(TOKEN_BYTES)
         ticket = {"login": user.login, "display_name": user.display_name, "sso": user.sso}
-        await self.store.set(f"pairing:{token_hash(token)}", json.dumps(ticket), self.token_ttl)
+        await self.store.set(keys.pairing_token(token_hash(token)), json.dumps(ticket),
+                             self.token_ttl)
         return Invite(user.login, user.display_name, token,
                       deep_link(self.bot_username, token), time.time() + self.token_ttl)
 
@@ -135,14 +137,14 @@ class PairingService:
         """Consume a token. None for unknown, expired or already used — deliberately alike."""
         if not token or len(token) > 64:
             return None
-        raw = await self.store.pop(f"pairing:{token_hash(token)}")
+        raw = await self.store.pop(keys.pairing_token(token_hash(token)))
         if raw is None:
             return None
         return Ticket(**json.loads(raw))
 
     # -- logging in ---------------------------------------------------------------------
     async def lockout_minutes(self, login: str) -> int:
-        left = await self.store.ttl(f"pairing-lock:{login}")
+        left = await self.store.ttl(keys.pairing_lock(login))
         return max(1, round(left / 60)) if left else 0
 
     async def log_in(self, session: ChatSession, login: str, password: str) -> LoginOutcome:
@@ -159,7 +161,7 @@ class PairingService:
                       ) -> LoggedIn | PrerequisitesMissing:
         """artis.net said yes (password or SSO): check the prerequisites, then link."""
         user = result.user
-        await self.store.delete(f"pairing-failures:{user.login}")
+        await self.store.delete(keys.pairing_failures(user.login))
         if missing := missing_prerequisites(user):
             await self._quiet_logout(result.token)
             return PrerequisitesMissing(user, missing)
@@ -183,7 +185,7 @@ class PairingService:
         state = secrets.token_urlsafe(SSO_STATE_BYTES)
         bound = SsoState(chat_id=session.chat_id, user_id=session.user_id, login=login,
                          lang=session.lang)
-        await self.store.set(f"sso-state:{token_hash(state)}", json.dumps(asdict(bound)),
+        await self.store.set(keys.sso_state(token_hash(state)), json.dumps(asdict(bound)),
                              SSO_STATE_TTL)
         return state
 
@@ -191,7 +193,7 @@ class PairingService:
         """Consume a state. None for unknown, expired or already used — deliberately alike."""
         if not state or len(state) > 64:
             return None
-        raw = await self.store.pop(f"sso-state:{token_hash(state)}")
+        raw = await self.store.pop(keys.sso_state(token_hash(state)))
         return SsoState(**json.loads(raw)) if raw else None
 
     async def log_in_with_sso(self, session: ChatSession, expected_login: str, ticket: str
@@ -217,11 +219,11 @@ class PairingService:
         return await self._accept(session, result)
 
     async def _count_failure(self, login: str) -> WrongPassword | LockedOut:
-        failures = await self.store.incr(f"pairing-failures:{login}", LOCKOUT_SECONDS)
+        failures = await self.store.incr(keys.pairing_failures(login), LOCKOUT_SECONDS)
         if failures < MAX_FAILURES:
             return WrongPassword(MAX_FAILURES - failures)
-        await self.store.set(f"pairing-lock:{login}", "1", LOCKOUT_SECONDS)
-        await self.store.delete(f"pairing-failures:{login}")
+        await self.store.set(keys.pairing_lock(login), "1", LOCKOUT_SECONDS)
+        await self.store.delete(keys.pairing_failures(login))
         log.warning("pairing locked for %s after %d wrong passwords", login, MAX_FAILURES)
         manager_id, rep_name = await self._manager_chat_of(login)
         return LockedOut(LOCKOUT_SECONDS // 60, just_locked=True,

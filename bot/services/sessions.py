@@ -15,14 +15,17 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
 
+from bot import keys
 from bot.i18n import L10n, pick_locale
+from bot.steps import Step, lookup
 from bot.storage import Store
 
 FLOW_TTL = 24 * 3600  # an abandoned multi-step flow is forgotten after a day
 
 
 class Flow(BaseModel):
-    """The step of a multi-step conversation the chat is in, with its data."""
+    """The step of a multi-step conversation the chat is in (its declared name), with the
+    step's small data. Larger work in progress (a compte rendu) lives in a draft."""
 
     step: str | None = None
     data: dict[str, Any] = Field(default_factory=dict)
@@ -57,8 +60,9 @@ class ChatSession:
         return L10n(self.lang, self.tz)
 
     @property
-    def step(self) -> str | None:
-        return self.flow.step
+    def step(self) -> Step | None:
+        """The declared step the chat is in (None: no flow, or a step no longer declared)."""
+        return lookup(self.flow.step)
 
 
 class SessionRepo:
@@ -71,7 +75,7 @@ class SessionRepo:
 
     async def load(self, chat_id: int, user_id: int, telegram_lang: str | None) -> ChatSession:
         flow_raw, lang, link_raw = await self.store.get_many(
-            f"flow:{chat_id}", f"lang:{user_id}", f"link:{user_id}")
+            keys.flow(chat_id), keys.lang(user_id), keys.link(user_id))
         return ChatSession(
             chat_id=chat_id,
             user_id=user_id,
@@ -83,45 +87,58 @@ class SessionRepo:
 
     async def l10n_of(self, user_id: int) -> L10n:
         """Formatting for another user (e.g. a manager being notified)."""
-        lang = await self.store.get(f"lang:{user_id}")
+        lang = await self.store.get(keys.lang(user_id))
         return L10n(pick_locale(lang, None, self.default_lang), self.tz)
 
-    async def goto(self, session: ChatSession, step: str, **data: Any) -> None:
-        """Enter ``step`` of a flow (data replaces the previous step's data)."""
-        session.flow = Flow(step=step, data=data)
-        await self.store.set(f"flow:{session.chat_id}", session.flow.model_dump_json(), FLOW_TTL)
+    async def goto(self, session: ChatSession, step: Step, **data: Any) -> None:
+        """Enter ``step`` of a flow (data replaces the previous step's data). Written now,
+        before any reply, so the next message finds it even in another process."""
+        session.flow = Flow(step=step.name, data=data)
+        await self.store.set(keys.flow(session.chat_id), session.flow.model_dump_json(),
+                             FLOW_TTL)
 
     async def end_flow(self, session: ChatSession) -> None:
+        """Leave the flow; the chat's drafts stay (``Drafts``)."""
         session.flow = Flow()
-        await self.store.delete(f"flow:{session.chat_id}")
+        await self.store.delete(keys.flow(session.chat_id))
 
     async def set_lang(self, session: ChatSession, lang: str) -> None:
         session.lang = lang
-        await self.store.set(f"lang:{session.user_id}", lang)  # kept for good
+        await self.store.set(keys.lang(session.user_id), lang)  # kept for good
 
     async def save_link(self, session: ChatSession, link: ArtisLink) -> None:
         previous, session.link = session.link, link
-        await self.store.set(f"link:{session.user_id}", link.model_dump_json())
+        await self.store.set(keys.link(session.user_id), link.model_dump_json())
         if previous is None or previous.login != link.login:
             # The reverse index (artis login -> Telegram user) changes only on (re)pairing.
-            await self.store.set(f"linked-login:{link.login}", str(session.user_id))
+            await self.store.set(keys.linked_login(link.login), str(session.user_id))
             if previous is not None:
-                await self.store.delete(f"linked-login:{previous.login}")
+                await self.store.delete(keys.linked_login(previous.login))
 
     async def holder_of(self, login: str) -> tuple[int, ArtisLink | None] | None:
         """The Telegram user paired with artis.net ``login`` and their link, if any."""
-        user_id = await self.store.get(f"linked-login:{login}")
+        user_id = await self.store.get(keys.linked_login(login))
         if user_id is None:
             return None
-        raw = await self.store.get(f"link:{user_id}")
+        raw = await self.store.get(keys.link(int(user_id)))
         return int(user_id), ArtisLink.model_validate_json(raw) if raw else None
 
     async def unlink_login(self, login: str, user_id: int) -> None:
-        """Forget a pairing from the artis.net side (admin revoke, re-pairing elsewhere)."""
-        await self.store.delete(f"link:{user_id}", f"linked-login:{login}", f"flow:{user_id}")
+        """Forget a pairing from the artis.net side (admin revoke, re-pairing elsewhere),
+        with the rep's flow and drafts: the rep's private chat has the rep's user id."""
+        chat_id = user_id
+        await self.store.delete(keys.link(user_id), keys.linked_login(login), keys.flow(chat_id))
+        await self._drop_drafts(chat_id)
 
     async def drop_link(self, session: ChatSession) -> None:
+        """The rep unpairs this chat (/logout): link, reverse index and drafts go."""
         if session.link is not None:
-            await self.store.delete(f"linked-login:{session.link.login}")
+            await self.store.delete(keys.linked_login(session.link.login))
         session.link = None
-        await self.store.delete(f"link:{session.user_id}")
+        await self.store.delete(keys.link(session.user_id))
+        await self._drop_drafts(session.chat_id)
+
+    async def _drop_drafts(self, chat_id: int) -> None:
+        stale = [key async for key in self.store.scan(keys.drafts_of(chat_id))]
+        if stale:
+            await self.store.delete(*stale)

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
+
+from redis.exceptions import RedisError
 
 from bot.storage.base import LockTimeout, QueueItem, Store
 from bot.storage.redis import RedisStore
 from bot.storage.sqlite import SQLiteStore
 
-__all__ = ["LockTimeout", "QueueItem", "RedisStore", "SQLiteStore", "Store", "open_store"]
+__all__ = ["STORE_ERRORS", "LockTimeout", "QueueItem", "RedisStore", "SQLiteStore", "Store",
+           "open_store"]
+
+# What a backend raises when it is unreachable or failing (Redis down or restarting, the
+# SQLite file unwritable): entry points answer these politely instead of with a 500.
+STORE_ERRORS: tuple[type[Exception], ...] = (RedisError, sqlite3.Error, OSError)
 
 SQLITE_FILENAME = "crmbot.sqlite3"
 

@@ -28,6 +28,9 @@ from typing import Any
 
 import redis.asyncio as aioredis
 from redis.asyncio.lock import Lock
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import LockError, ResponseError
 
 from bot.storage._lockgate import LockGates
@@ -127,9 +130,15 @@ class RedisStore(Store):
         A *blocking* pool: a burst of concurrent operations beyond
         ``max_connections`` queues for a free connection instead of failing
         with "Too many connections" (the default pool's behaviour).
+
+        After a Redis restart every pooled connection is dead: a command retries once on
+        a fresh connection (``retry``), and a connection idle for 30 s is checked before
+        use (``health_check_interval``), so the first request after the restart succeeds.
         """
         pool = aioredis.BlockingConnectionPool.from_url(
-            url, decode_responses=True, max_connections=max_connections, timeout=20
+            url, decode_responses=True, max_connections=max_connections, timeout=20,
+            retry=Retry(NoBackoff(), retries=1), retry_on_error=[RedisConnectionError],
+            health_check_interval=30,
         )
         client = aioredis.Redis.from_pool(pool)  # the client owns (closes) the pool
         try:

@@ -227,7 +227,8 @@ class SQLiteStore(Store):
     async def add(self, key: str, value: str, ttl: float | None = None) -> bool:
         now = time.time()
         exp = _expiry(ttl, now)
-        params = {"ns": self.namespace, "key": key, "value": value, "exp": exp, "now": now}
+        params: dict[str, object] = {"ns": self.namespace, "key": key, "value": value,
+                                     "exp": exp, "now": now}
         rows = await self._rows(_SQL_ADD, params)
         await self._maybe_purge(now)
         return bool(rows)
@@ -269,7 +270,7 @@ class SQLiteStore(Store):
         rows = await self._rows(_SQL_TTL, {"ns": self.namespace, "key": key, "now": now})
         if not rows or rows[0][0] is None:
             return None
-        return max(0.0, rows[0][0] - now)
+        return max(0.0, float(rows[0][0]) - now)
 
     async def scan(self, prefix: str) -> AsyncIterator[str]:
         # Keyset pagination: no read cursor stays open while the caller

@@ -2,25 +2,36 @@
 
 from __future__ import annotations
 
+from collections.abc import Set
 from dataclasses import dataclass
+from enum import StrEnum
 
 from bot.callbacks import CallbackData
 from bot.i18n import L10n
+from bot.steps import Kind
 from bot.views import Reply, button, esc, keyboard
 
-LANGUAGE_NAMES = {"fr": "Français", "en": "English"}
+
+class Language(StrEnum):
+    FR = "fr"
+    EN = "en"
+
+
+LANGUAGE_NAMES = {Language.FR: "Français", Language.EN: "English"}
 
 
 @dataclass(frozen=True)
-class LangCb(CallbackData):
-    prefix = "lang"
-    lang: str
+class LangCb(CallbackData, prefix="lang", public=True):
+    lang: Language
+
+
+class HelpTopic(StrEnum):
+    RELOAD = "reload"
 
 
 @dataclass(frozen=True)
-class HelpCb(CallbackData):
-    prefix = "help"
-    topic: str  # "reload"
+class HelpCb(CallbackData, prefix="help"):
+    topic: HelpTopic
 
 
 def welcome_unpaired(t: L10n, first_name: str) -> Reply:
@@ -57,11 +68,12 @@ def help_text(t: L10n, *, paired: bool, support_contact: str | None = None) -> R
     ]
     markup = None
     if paired:
-        markup = keyboard([button(t._("🔄 Reload configuration"), HelpCb("reload").pack())])
+        markup = keyboard([button(t._("🔄 Reload configuration"), HelpCb(HelpTopic.RELOAD).pack())])
     return Reply("\n".join(lines), markup)
 
 
 def language_menu(t: L10n, current: str) -> Reply:
+    """The language buttons, the current one ticked."""
     rows = [[button(("✅ " if code == current else "") + name, LangCb(code).pack())]
             for code, name in LANGUAGE_NAMES.items()]
     return Reply(t._("Choose your language:"), keyboard(*rows))
@@ -119,3 +131,15 @@ def flow_cancelled(t: L10n) -> Reply:
 
 def nothing_to_cancel(t: L10n) -> Reply:
     return Reply(t._("There is nothing to cancel."))
+
+
+def step_expects(t: L10n, accepts: Set[Kind]) -> Reply:
+    """A message of a kind the current step does not take (a voice note where a PIN is due)."""
+    names = {
+        Kind.TEXT: t._("typed text"),
+        Kind.VOICE: t._("a voice note"),
+        Kind.LOCATION: t._("a location"),
+        Kind.CONTACT: t._("a contact card"),
+    }
+    wanted = t.either([names[kind] for kind in Kind if kind in accepts])
+    return Reply(t._("At this step I need {wanted}. /annuler to stop.", wanted=wanted))

@@ -321,7 +321,7 @@ class ArtisClient:
     def _delay(self, attempt: int) -> float:
         """Exponential backoff with a little jitter so retrying bots do not sync up."""
         base = min(self._backoff * 2 ** (attempt - 1), _MAX_BACKOFF)
-        return base + random.uniform(0, base / 4)
+        return float(base + random.uniform(0, base / 4))
 
 
 def _error_for(response: httpx.Response, path: str) -> ArtisError:
@@ -376,5 +376,10 @@ def _iso(moment: datetime) -> str:
 
 
 def _segment(value: str) -> str:
-    """Quote an id for use as one path segment, so ids can never alter the route."""
+    """Quote an id for use as one path segment, so ids can never alter the route.
+
+    Quoting alone is not enough: ``.`` and ``..`` survive it, and httpx normalises
+    ``actions/..`` to the API root. Such an id never reaches a URL."""
+    if not value or value.strip(".") == "" or len(value) > 200:
+        raise InvalidData(f"not an artis.net id: {value[:40]!r}")
     return quote(value, safe="")

@@ -84,7 +84,8 @@ class DemoApi:
 
     async def _caller(self, request: Request) -> Caller:
         await self._call(self.service.ensure_current)
-        return await self._call(self.service.authenticate, _bearer(request))
+        caller: Caller = await self._call(self.service.authenticate, _bearer(request))
+        return caller
 
     async def login(self, request: Request) -> Response:
         credentials = await _body(request, LoginRequest)

@@ -8,7 +8,8 @@ from telegram import Update
 from telegram.ext import Application
 
 
-async def deliver(app: Application, update: Update | dict[str, Any]) -> None:
+async def deliver(app: Application[Any, Any, Any, Any, Any, Any],
+                  update: Update | dict[str, Any]) -> None:
     """Process ``update`` through the update processor (pipeline) and the handlers.
 
     This is the path PTB's own fetcher takes for polling and webhooks; the

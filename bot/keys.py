@@ -1,0 +1,85 @@
+"""Every key the bot writes in the store, built in one place.
+
+The store adds its namespace (``STORE_NAMESPACE``) in front. Keys are grouped by
+what they belong to, which also says who may read them:
+
+- a **chat** (``chat_id``): its conversation step, its drafts, its lock;
+- a **Telegram user** (``user_id``): language, artis.net link;
+- an **artis.net login**: the reverse index to the Telegram user, pairing lockouts;
+- a **one-time secret** (stored by hash only): pairing tokens, SSO states;
+- an **update** (``update_id``): de-duplication.
+
+The bot works in private chats only, where Telegram gives the chat the id of
+its user: a rep's chat id *is* their user id. Keys still say which one they mean.
+"""
+
+from __future__ import annotations
+
+# -- updates -------------------------------------------------------------------------------
+
+
+def seen(update_id: int) -> str:
+    """Marks an update as taken, so a webhook retry or a second process skips it."""
+    return f"seen:{update_id}"
+
+
+# -- a chat --------------------------------------------------------------------------------
+
+
+def chat_lock(chat_id: int) -> str:
+    """Serializes one chat's work across processes (updates, SSO callback, jobs)."""
+    return f"chat:{chat_id}"
+
+
+def flow(chat_id: int) -> str:
+    """The step the chat is in, and that step's small data."""
+    return f"flow:{chat_id}"
+
+
+def drafts_of(chat_id: int) -> str:
+    """Prefix of every draft of a chat (to drop them all when the chat is unpaired)."""
+    return f"draft:{chat_id}:"
+
+
+def draft(chat_id: int, slot: str, ref: str) -> str:
+    """One draft (a compte rendu, a contact edit), kept while the rep browses elsewhere."""
+    return f"{drafts_of(chat_id)}{slot}:{ref}"
+
+
+# -- a Telegram user -----------------------------------------------------------------------
+
+
+def lang(user_id: int) -> str:
+    return f"lang:{user_id}"
+
+
+def link(user_id: int) -> str:
+    """The user's artis.net pairing (``ArtisLink``)."""
+    return f"link:{user_id}"
+
+
+# -- an artis.net login --------------------------------------------------------------------
+
+
+def linked_login(login: str) -> str:
+    """Reverse index: the Telegram user paired with an artis.net login."""
+    return f"linked-login:{login}"
+
+
+def pairing_failures(login: str) -> str:
+    return f"pairing-failures:{login}"
+
+
+def pairing_lock(login: str) -> str:
+    return f"pairing-lock:{login}"
+
+
+# -- one-time secrets (by SHA-256 only) ----------------------------------------------------
+
+
+def pairing_token(token_sha256: str) -> str:
+    return f"pairing:{token_sha256}"
+
+
+def sso_state(state_sha256: str) -> str:
+    return f"sso-state:{state_sha256}"

@@ -1,0 +1,115 @@
+"""Everything the bot says goes out here: answers to updates and messages from jobs.
+
+- ``answer(update, reply)`` — in the update's chat; ``edit=True`` replaces the pressed
+  button's message (screens are edited in place as the rep navigates);
+- ``send(bot, chat_id, reply)`` — a message nobody asked for right now (a manager's
+  notice, the SSO result, a finished transcription, a digest);
+- ``edit(bot, chat_id, message_id, reply)`` — a known message, from a job;
+- ``toast`` answers a button press with a short notice; ``delete_secret`` removes a
+  password or PIN from the chat.
+
+Long texts are split at line breaks into Telegram-sized messages; the keyboard goes
+with the last part. A button press is answered exactly once, here.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from telegram import Bot, Message, Update
+from telegram.constants import MessageLimit
+from telegram.error import BadRequest, TelegramError
+
+from bot.views import Reply
+
+log = logging.getLogger(__name__)
+
+
+async def answer(update: Update, reply: Reply, *, edit: bool = False) -> None:
+    """Reply in the update's chat; with ``edit`` (button presses) replace the pressed message."""
+    query = update.callback_query
+    if query is not None:
+        await _answer_query(update)
+        if edit and query.message is not None and await _edit(
+                lambda: query.edit_message_text(reply.text, reply_markup=reply.keyboard),
+                reply):
+            return
+    chat = update.effective_chat
+    if chat is None:
+        return
+    await send(chat.get_bot(), chat.id, reply)
+
+
+async def send(bot: Bot, chat_id: int, reply: Reply) -> list[Message]:
+    """Send ``reply`` to ``chat_id`` (split when longer than Telegram allows)."""
+    chunks = split_text(reply.text)
+    sent = []
+    for index, chunk in enumerate(chunks):
+        last = index == len(chunks) - 1
+        sent.append(await bot.send_message(chat_id, chunk,
+                                           reply_markup=reply.keyboard if last else None))
+    return sent
+
+
+async def edit(bot: Bot, chat_id: int, message_id: int, reply: Reply) -> None:
+    """Replace a message the bot sent earlier; a new message when it cannot be edited."""
+    if not await _edit(lambda: bot.edit_message_text(reply.text, chat_id=chat_id,
+                                                     message_id=message_id,
+                                                     reply_markup=reply.keyboard), reply):
+        await send(bot, chat_id, reply)
+
+
+async def _edit(call: Callable[[], Awaitable[object]], reply: Reply) -> bool:
+    """True when the message now shows ``reply`` (edited, or already identical)."""
+    if len(reply.text) > MessageLimit.MAX_TEXT_LENGTH:
+        return False
+    try:
+        await call()
+        return True
+    except BadRequest as exc:
+        if "not modified" in str(exc).lower():
+            return True
+        log.info("could not edit message (%s); sending a new one", exc)
+        return False
+
+
+async def toast(update: Update, text: str, *, alert: bool = False) -> None:
+    """A short notice on a pressed button (≤ 200 characters)."""
+    await _answer_query(update, text[:200], alert=alert)
+
+
+async def _answer_query(update: Update, text: str | None = None, *, alert: bool = False) -> None:
+    """Stop the button's spinner. A query answers once and only for a short while: a late or
+    replayed one (e.g. the request carried out after an unlock) is refused by Telegram, and
+    that must not stop the reply itself."""
+    query = update.callback_query
+    if query is None:
+        return
+    try:
+        await query.answer(text, show_alert=alert)
+    except BadRequest as exc:
+        log.info("button query %s could not be answered (%s)", query.id, exc)
+
+
+async def delete_secret(message: Message | None) -> None:
+    """Remove a password or PIN from the chat at once; never log its content."""
+    if message is None:
+        return
+    try:
+        await message.delete()
+    except TelegramError as exc:
+        log.warning("could not delete a secret message in chat %s: %s", message.chat_id, exc)
+
+
+def split_text(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str]:
+    """Cut a long text into Telegram-sized parts at line breaks where possible."""
+    parts: list[str] = []
+    while len(text) > limit:
+        cut = text.rfind("\n", 0, limit)
+        if cut <= 0:
+            cut = limit
+        parts.append(text[:cut])
+        text = text[cut:].lstrip("\n")
+    parts.append(text)
+    return parts
