@@ -13,7 +13,7 @@ Values are ``str`` (the repositories store JSON).
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 
@@ -35,6 +35,29 @@ class QueueItem:
         """This claim's number: a fencing token. ``ack``/``retry`` act only while the item
         has not been claimed again since (e.g. by another consumer after our lease ran out)."""
         return self.attempts + 1
+
+
+@dataclass(frozen=True, slots=True)
+class Lease:
+    """A lock held through ``Store.enter``: its name and the holder's token. Only the holder
+    (the one who knows the token) can ``renew`` or ``release`` it."""
+
+    name: str
+    token: str
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """What ``Store.enter`` did.
+
+    - ``fresh`` False: the mark was already there (a duplicate); nothing else was done.
+    - ``lease`` None (fresh): the lock is held by someone else; the mark is set all the same.
+    - otherwise the lock is ours and ``values`` are the keys' values read under it.
+    """
+
+    fresh: bool
+    lease: Lease | None = None
+    values: tuple[str | None, ...] = ()
 
 
 class Store(ABC):
@@ -88,6 +111,30 @@ class Store(ABC):
         crashed holder cannot wedge a chat). ``wait``: how long to wait for it
         before raising ``LockTimeout``.
         """
+
+    @abstractmethod
+    async def enter(
+        self, mark: str, mark_ttl: float, lock: str, lease: float, keys: Sequence[str]
+    ) -> Entry:
+        """The hot path of a piece of work, in one round trip where the backend can:
+
+        1. set ``mark`` (with ``mark_ttl``) if absent, else stop: ``Entry(fresh=False)``;
+        2. take the lock ``lock`` for ``lease`` seconds if it is free, else stop with the
+           mark set: ``Entry(fresh=True, lease=None)`` (wait for it with ``lock()``);
+        3. read ``keys`` under the lock: ``Entry(True, Lease(...), values)``.
+
+        The lock is the same as ``lock()``'s: the two exclude each other across processes.
+        The holder must ``release`` the lease; a long holder ``renew``s it.
+        """
+
+    @abstractmethod
+    async def renew(self, lease: Lease, seconds: float) -> bool:
+        """Extend a held lease to ``seconds`` from now. False if it had run out (the lock
+        may be someone else's now): the holder has lost it and must stop."""
+
+    @abstractmethod
+    async def release(self, lease: Lease) -> bool:
+        """Free a held lease. False (and nothing changes) if it had run out."""
 
     # -- work queues (at-least-once; consumers are idempotent by item_id) ------
     @abstractmethod
