@@ -14,7 +14,7 @@ from bot.scope import ChatScopes
 from bot.services.drafts import Drafts
 from bot.services.pairing import PairingService
 from bot.services.sessions import SessionRepo
-from bot.services.sso import SsoLinks
+from bot.services.sso import SsoSignIn
 from bot.settings import Settings
 from bot.storage import Store
 from integrations.artis.client import ArtisClient
@@ -29,5 +29,5 @@ class Services:
     drafts: Drafts
     scopes: ChatScopes
     pairing: PairingService
-    sso: SsoLinks
+    sso: SsoSignIn
     commands: CommandMenu

@@ -83,3 +83,8 @@ def pairing_token(token_sha256: str) -> str:
 
 def sso_state(state_sha256: str) -> str:
     return f"sso-state:{state_sha256}"
+
+
+def sso_browser(state_sha256: str) -> str:
+    """The hash of the nonce of the one browser that opened an SSO sign-in link."""
+    return f"sso-browser:{state_sha256}"

@@ -23,7 +23,7 @@ from bot.scope import ChatScopes
 from bot.services.drafts import Drafts
 from bot.services.pairing import PairingService
 from bot.services.sessions import SessionRepo
-from bot.services.sso import SsoLinks
+from bot.services.sso import SsoSignIn
 from bot.settings import Settings
 from bot.storage import open_store
 from integrations.artis.client import ArtisClient
@@ -78,7 +78,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         yield Services(
             settings=settings, store=store, artis=artis, sessions=sessions,
             drafts=Drafts(store), scopes=ChatScopes(store, sessions), pairing=pairing,
-            sso=SsoLinks(settings, pairing, artis.base_url),
+            sso=SsoSignIn(settings, store, artis.base_url),
             commands=CommandMenu(settings.bot_default_locale))
 
 

@@ -1,31 +1,21 @@
-"""Single sign-on for reps whose artis.net account uses it (assumed protocol, OAuth-like).
+"""The browser's side of single sign-on: ``/sso/start`` and ``/sso/callback``.
 
-artis.net's real SSO protocol is not publicly documented; ``integrations/artis/openapi.yaml``
-states the one we assume:
-
-1. ``/start <token>`` of an SSO rep shows a button to
-   ``{SSO_URL}?redirect_uri={WEBHOOK_URL}/sso/callback&state={state}``; the state is
-   one-time, 10 minutes, bound to the chat, the Telegram user and the expected login
-   (``PairingService.begin_sso``; ``bot/services/sso.py`` builds the URL).
-2. The identity provider signs the rep in and sends the browser to
-   ``/sso/callback?state=...&ticket=...``.
-3. ``callback`` consumes the state, exchanges the ticket with artis.net, checks it is the
-   expected user, then links exactly as after a right password; the rep's chat gets the
-   same message as on the password path and the browser a short French page.
-
-SSO needs two URLs: the sign-in page (``SSO_URL``, or the embedded demo's identity
-provider when no ``ARTIS_URL`` is set) and the bot's public base (``WEBHOOK_URL``, served by
-``crmbot run --webhook``). Without either, SSO reps get the password prompt alone.
+The protocol and its checks are described in ``bot/services/sso.py``. Here:
+``/sso/start`` sets the browser's ``__Host-`` cookie and redirects to the identity
+provider; ``/sso/callback`` finishes the sign-in in the chat's scope (like an update:
+the session changes), tells the rep's chat, and shows a short French page that names
+the Telegram account that was paired.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 from telegram import Bot
 from telegram.error import TelegramError
@@ -33,7 +23,7 @@ from telegram.error import TelegramError
 from bot import outbound, steps
 from bot.pages import Page
 from bot.services.pairing import LoggedIn
-from bot.services.sso import CALLBACK_PATH
+from bot.services.sso import CALLBACK_PATH, SSO_STATE_TTL, START_PATH, SsoState
 from bot.storage import LockTimeout
 from bot.views import pairing as views
 from integrations.artis.errors import ArtisError
@@ -43,7 +33,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-__all__ = ["CALLBACK_PATH", "Result", "build_sso_routes", "complete", "page"]
+__all__ = ["CALLBACK_PATH", "COOKIE", "START_PATH", "Done", "Result", "build_sso_routes",
+           "complete", "page"]
+
+# The browser that opened the sign-in link; ``__Host-``: https only, this host only, path /.
+COOKIE = "__Host-crmbot-sso"
 
 # A browser should not wait as long as a queued update for a busy chat.
 SSO_LOCK_WAIT = 30.0
@@ -58,13 +52,26 @@ class Result(Enum):
     UNAVAILABLE = "unavailable"
 
 
-async def complete(services: Services, bot: Bot, state: str, ticket: str) -> Result:
-    """Step 3 of the flow: state, ticket, link, message to the rep's chat.
+@dataclass(frozen=True)
+class Done:
+    """What the browser is told, and which Telegram account was paired."""
+
+    result: Result
+    telegram_account: str = ""
+
+
+async def complete(services: Services, bot: Bot, state: str, ticket: str,
+                   browser_nonce: str | None) -> Done:
+    """Step 3 of the flow: state (with its browser), ticket, link, message to the chat.
 
     The chat's session changes, so this runs in the chat's scope, like an update."""
-    bound = await services.pairing.take_sso_state(state)
+    bound = await services.sso.take(state, browser_nonce)
     if bound is None:
-        return Result.REFUSED
+        return Done(Result.REFUSED)
+    return Done(await _finish(services, bot, bound, ticket), bound.telegram_account)
+
+
+async def _finish(services: Services, bot: Bot, bound: SsoState, ticket: str) -> Result:
     try:
         async with services.scopes.scope(bound.chat_id, bound.user_id, bound.lang,
                                          wait=SSO_LOCK_WAIT) as session:
@@ -103,18 +110,36 @@ _STATUS = {Result.PAIRED: 200, Result.NOT_ALLOWED: 200, Result.REFUSED: 400,
 SSO_PAGE = Page("sso.html", style="sso.css")  # headers: bot.pages.SecurityHeaders
 
 
-def page(result: Result) -> Response:
+def page(result: Result, telegram_account: str = "") -> Response:
     """The browser's page for ``result``; its French text is in ``bot/templates/sso.html``."""
-    return SSO_PAGE.response(status_code=_STATUS[result], result=result.value)
+    return SSO_PAGE.response(status_code=_STATUS[result], result=result.value,
+                             telegram_account=telegram_account)
 
 
 def build_sso_routes(services: Services, bot: Bot) -> list[Route]:
-    """``GET /sso/callback``, where the identity provider sends the rep's browser back."""
+    """``GET /sso/start`` (the button) and ``GET /sso/callback`` (back from the provider)."""
+
+    async def start(request: Request) -> Response:
+        bound = await services.sso.bind_browser(request.query_params.get("state", ""))
+        if bound is None:
+            return page(Result.REFUSED)
+        provider_url, nonce = bound
+        response = RedirectResponse(provider_url, status_code=302)
+        response.set_cookie(COOKIE, nonce, max_age=SSO_STATE_TTL, path="/", secure=True,
+                            httponly=True, samesite="lax")
+        return response
 
     async def callback(request: Request) -> Response:
         params = request.query_params
-        result = await complete(services, bot, params.get("state", ""),
-                                params.get("ticket", ""))
-        return page(result)
+        done = await complete(services, bot, params.get("state", ""),
+                              params.get("ticket", ""), request.cookies.get(COOKIE))
+        response = page(done.result, done.telegram_account)
+        if done.result in (Result.PAIRED, Result.NOT_ALLOWED):
+            # Signed in: the nonce has served. (A refused callback leaves it: a stray or
+            # forged one must not break the real sign-in still under way in this browser.)
+            response.delete_cookie(COOKIE, path="/", secure=True, httponly=True,
+                                   samesite="lax")
+        return response
 
-    return [Route(CALLBACK_PATH, callback, methods=["GET"])]
+    return [Route(START_PATH, start, methods=["GET"]),
+            Route(CALLBACK_PATH, callback, methods=["GET"])]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from telegram import Update
+from telegram import Update, User
 from telegram.ext import CommandHandler
 
 from bot import steps
@@ -20,7 +20,9 @@ async def start(update: Update, context: BotContext) -> None:
             return
         await services.sessions.goto(session, steps.LOGIN_PASSWORD, login=ticket.login,
                                      display_name=ticket.display_name)
-        sso_url = await services.sso.sign_in_url(session, ticket.login) if ticket.sso else None
+        sso_url = (await services.sso.sign_in_url(session, ticket.login,
+                                                  telegram_account(update.effective_user))
+                   if ticket.sso else None)
         await answer(update, pairing.ask_password(context.l10n, ticket.display_name, sso_url))
         return
     if session.link is not None:
@@ -28,6 +30,13 @@ async def start(update: Update, context: BotContext) -> None:
         return
     user = update.effective_user
     await answer(update, common.welcome_unpaired(context.l10n, user.first_name if user else ""))
+
+
+def telegram_account(user: User | None) -> str:
+    """How the SSO page names the Telegram account being paired: "Camille Martin (@cm)"."""
+    if user is None:
+        return ""
+    return f"{user.full_name} (@{user.username})" if user.username else user.full_name
 
 
 HANDLERS = [CommandHandler("start", start)]

@@ -10,6 +10,7 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from pydantic import BaseModel
@@ -198,17 +199,24 @@ async def test_cancelling_the_step_keeps_the_draft_and_unpairing_drops_it(
 
 
 # -- the scope serializes the SSO callback with the chat's updates ----------------------------
-async def test_the_sso_callback_waits_for_the_chats_scope(bot: BotHarness,
-                                                        monkeypatch) -> None:
+async def test_the_sso_callback_waits_for_the_chats_scope(
+        start_bot: Callable[..., AbstractAsyncContextManager[BotHarness]], artis,
+        monkeypatch) -> None:
     user = new_user()
     monkeypatch.setattr(sso, "SSO_LOCK_WAIT", 0.3)
-    services = bot.services
-    async with services.scopes.scope(user.id, user.id) as session:
-        state = await services.pairing.begin_sso(session, "demo.sso")
-        # Busy chat: the browser is told to come back, the chat is left untouched.
-        result = await sso.complete(services, bot.runtime.application.bot, state, "ticket")
-    assert result is sso.Result.UNAVAILABLE
-    assert bot.api.texts(user.id) == []
+    async with start_bot(sso_url=artis.sso_url, webhook_url="https://bot.example.test") as bot:
+        services = bot.services
+        async with services.scopes.scope(user.id, user.id) as session:
+            url = await services.sso.sign_in_url(session, "demo.sso", "Camille")
+            assert url is not None
+            [state] = parse_qs(urlsplit(url).query)["state"]
+            bound = await services.sso.bind_browser(state)
+            assert bound is not None
+            # Busy chat: the browser is told to come back, the chat is left untouched.
+            done = await sso.complete(services, bot.runtime.application.bot, state, "ticket",
+                                      bound[1])
+        assert done.result is sso.Result.UNAVAILABLE
+        assert bot.api.texts(user.id) == []
 
 
 async def test_a_busy_chat_makes_an_update_wait_not_interleave(bot: BotHarness) -> None:

@@ -22,8 +22,8 @@ import pytest
 
 from bot import sso
 from bot.runtime import open_services
-from bot.services.pairing import SSO_STATE_TTL, token_hash
-from bot.services.sso import SsoLinks
+from bot.services.pairing import token_hash
+from bot.services.sso import SSO_STATE_TTL, SsoSignIn
 from bot.settings import Settings
 from bot.web import build_web_app
 from integrations.artis.client import ArtisClient
@@ -46,6 +46,12 @@ async def sso_bot(start_bot: Callable[..., AbstractAsyncContextManager[BotHarnes
         yield harness
 
 
+@pytest.fixture
+async def browser(sso_bot: BotHarness) -> AsyncIterator[Browser]:
+    async with Browser(sso_bot) as opened:
+        yield opened
+
+
 # -- helpers -----------------------------------------------------------------------------------
 async def start_pairing(bot: BotHarness, user: SimUser, login: str = DemoLogins.SSO) -> str:
     """/start with a fresh pairing link; the text the bot answered."""
@@ -61,7 +67,40 @@ def sso_button(bot: BotHarness, user: SimUser) -> str | None:
     return urls[0] if urls else None
 
 
-async def sign_in(url: str, login: str, password: str = "demo") -> str:
+class Browser:
+    """One rep's browser: cookies for the bot's web server (served in-process over ASGI at
+    ``PUBLIC``) and real HTTP to the demo identity provider on loopback."""
+
+    def __init__(self, bot: BotHarness) -> None:
+        web = build_web_app(bot.runtime, webhook_path="/telegram",
+                            secret="s3cret-sso-webhook-42")
+        self.bot_site = httpx.AsyncClient(transport=httpx.ASGITransport(app=web),
+                                          base_url=PUBLIC)
+
+    async def __aenter__(self) -> Browser:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.bot_site.aclose()
+
+    async def open_button(self, url: str) -> str:
+        """Open the SSO button's link; the identity provider's URL it redirects to."""
+        assert url.startswith(f"{PUBLIC}{sso.START_PATH}?")
+        answer = await self.bot_site.get(url.removeprefix(PUBLIC))
+        assert answer.status_code == 302, answer.text
+        assert sso.COOKIE in self.bot_site.cookies
+        return answer.headers["location"]
+
+    async def sign_in(self, url: str, login: str, password: str = "demo") -> str:
+        """The button, then the identity provider; the callback path+query it redirects to."""
+        return await sign_in_at_provider(await self.open_button(url), login, password)
+
+    async def open_callback(self, path: str) -> httpx.Response:
+        """The browser coming back to the bot's web server."""
+        return await self.bot_site.get(path)
+
+
+async def sign_in_at_provider(url: str, login: str, password: str = "demo") -> str:
     """Play the browser at the identity provider; the callback path+query it redirects to."""
     async with httpx.AsyncClient(timeout=5) as browser:
         form = await browser.get(url)
@@ -81,14 +120,6 @@ async def sign_in(url: str, login: str, password: str = "demo") -> str:
     return f"{location.path}?{location.query}"
 
 
-async def open_callback(bot: BotHarness, path: str) -> httpx.Response:
-    """The browser coming back to the bot's web server."""
-    web = build_web_app(bot.runtime, webhook_path="/telegram", secret="s3cret-sso-webhook-42")
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=web),
-                                 base_url=PUBLIC) as browser:
-        return await browser.get(path)
-
-
 async def linked_login(bot: BotHarness, user: SimUser) -> str | None:
     session = await bot.services.sessions.load(user.id, user.id, "fr")
     return session.link.login if session.link else None
@@ -101,16 +132,19 @@ async def step_of(bot: BotHarness, user: SimUser) -> str | None:
 
 # -- the button --------------------------------------------------------------------------------
 async def test_start_shows_the_sso_button_and_the_password_still_works(
-        sso_bot: BotHarness, artis: DemoArtisServer) -> None:
+        browser: Browser, sso_bot: BotHarness, artis: DemoArtisServer) -> None:
     user = new_user("Mathieu")
     text = await start_pairing(sso_bot, user)
     assert "Bonjour Mathieu Lambert" in text and "mot de passe" in text
     assert "authentification unique" in text and "10 minutes" in text
     url = sso_button(sso_bot, user)
-    assert url is not None and url.startswith(artis.sso_url + "?")
-    query = parse_qs(urlsplit(url).query)
+    assert url is not None and url.startswith(f"{PUBLIC}/sso/start?")
+    [state] = parse_qs(urlsplit(url).query)["state"]
+    provider = await browser.open_button(url)
+    assert provider.startswith(artis.sso_url + "?")
+    query = parse_qs(urlsplit(provider).query)
     assert query["redirect_uri"] == [f"{PUBLIC}/sso/callback"]
-    [state] = query["state"]
+    assert query["state"] == [state]
     assert re.fullmatch(r"[A-Za-z0-9_-]{32}", state)  # 192 bits from secrets
     # Only the state's hash is kept, for 10 minutes at most.
     store = sso_bot.services.store
@@ -142,9 +176,9 @@ async def test_no_public_url_means_no_sso_button(
 
 def test_sso_url_defaults_to_the_demo_identity_provider_only_when_embedded(
         tmp_path: Path) -> None:
-    def Fake(settings: Settings) -> SsoLinks:
-        return SsoLinks(settings, pairing=None,  # type: ignore[arg-type]
-                        artis_base_url="http://127.0.0.1:5555/api/v1")
+    def Fake(settings: Settings) -> SsoSignIn:
+        return SsoSignIn(settings, store=None,  # type: ignore[arg-type]
+                         artis_base_url="http://127.0.0.1:5555/api/v1")
 
     real_artis = "https://erp.example.fr/api/v1"
     real_settings = Settings(_env_file=None, data_dir=tmp_path, artis_url=real_artis)
@@ -171,15 +205,15 @@ async def test_embedded_demo_serves_its_identity_provider(tmp_path: Path) -> Non
 
 
 # -- the full flow -----------------------------------------------------------------------------
-async def test_full_sso_flow_pairs_the_rep(sso_bot: BotHarness) -> None:
+async def test_full_sso_flow_pairs_the_rep(browser: Browser, sso_bot: BotHarness) -> None:
     user = new_user("Mathieu")
     await start_pairing(sso_bot, user)
     url = sso_button(sso_bot, user)
     assert url is not None
-    callback = await sign_in(url, DemoLogins.SSO)
+    callback = await browser.sign_in(url, DemoLogins.SSO)
     sent_before = len(sso_bot.api.texts(user.id))
 
-    page = await open_callback(sso_bot, callback)
+    page = await browser.open_callback(callback)
     assert page.status_code == 200 and DONE in page.text
     assert page.headers["content-type"].startswith("text/html")
     assert page.headers["referrer-policy"] == "no-referrer"
@@ -196,23 +230,23 @@ async def test_full_sso_flow_pairs_the_rep(sso_bot: BotHarness) -> None:
     assert "déjà appairé" in again
 
     # The same callback a second time (replayed state): the refusal page, nothing sent.
-    replay = await open_callback(sso_bot, callback)
+    replay = await browser.open_callback(callback)
     assert replay.status_code == 400 and REFUSED in replay.text and DONE not in replay.text
     assert len(sso_bot.api.texts(user.id)) == sent_before + 2
 
 
 # -- refusals ----------------------------------------------------------------------------------
 async def test_unknown_state_and_missing_parameters_get_the_same_page(
-        sso_bot: BotHarness) -> None:
+        browser: Browser, sso_bot: BotHarness) -> None:
     user = new_user()
     await start_pairing(sso_bot, user)
     url = sso_button(sso_bot, user)
     assert url is not None
-    callback = await sign_in(url, DemoLogins.SSO)
+    callback = await browser.sign_in(url, DemoLogins.SSO)
     ticket = parse_qs(urlsplit(callback).query)["ticket"][0]
     sent_before = len(sso_bot.api.calls)
 
-    pages = [await open_callback(sso_bot, path) for path in (
+    pages = [await browser.open_callback(path) for path in (
         f"/sso/callback?state={'A' * 32}&ticket={ticket}",
         f"/sso/callback?ticket={ticket}",
         "/sso/callback?state=&ticket=",
@@ -224,24 +258,25 @@ async def test_unknown_state_and_missing_parameters_get_the_same_page(
     assert len(sso_bot.api.calls) == sent_before  # nothing said to any chat
     assert await linked_login(sso_bot, user) is None
     # The real state and ticket still work: nothing above consumed them.
-    page = await open_callback(sso_bot, callback)
+    page = await browser.open_callback(callback)
     assert page.status_code == 200 and DONE in page.text
 
 
-async def test_replayed_ticket_is_refused(sso_bot: BotHarness, artis_client: ArtisClient) -> None:
+async def test_replayed_ticket_is_refused(browser: Browser, sso_bot: BotHarness,
+                                         artis_client: ArtisClient) -> None:
     user = new_user()
     await start_pairing(sso_bot, user)
     url = sso_button(sso_bot, user)
     assert url is not None
-    callback = await sign_in(url, DemoLogins.SSO)
+    callback = await browser.sign_in(url, DemoLogins.SSO)
     ticket = parse_qs(urlsplit(callback).query)["ticket"][0]
     used = await artis_client.sso_exchange(ticket)  # someone else used the ticket first
     assert used.user.login == DemoLogins.SSO
     sent_before = len(sso_bot.api.texts(user.id))
 
-    page = await open_callback(sso_bot, callback)
+    page = await browser.open_callback(callback)
     assert page.status_code == 400 and REFUSED in page.text
-    unknown = await open_callback(sso_bot, f"/sso/callback?state={'B' * 32}&ticket=x")
+    unknown = await browser.open_callback(f"/sso/callback?state={'B' * 32}&ticket=x")
     assert page.text == unknown.text  # no hint which check failed
     assert len(sso_bot.api.texts(user.id)) == sent_before
     assert await linked_login(sso_bot, user) is None
@@ -251,22 +286,24 @@ async def test_replayed_ticket_is_refused(sso_bot: BotHarness, artis_client: Art
     assert "Appairage réussi" in home
 
 
-async def test_signing_in_as_someone_else_is_refused(sso_bot: BotHarness) -> None:
+async def test_signing_in_as_someone_else_is_refused(browser: Browser,
+                                                     sso_bot: BotHarness) -> None:
     user = new_user()
     await start_pairing(sso_bot, user)  # the link is for demo.sso
     url = sso_button(sso_bot, user)
     assert url is not None
-    callback = await sign_in(url, DemoLogins.COMMERCIAL)  # a real account, but not theirs
+    callback = await browser.sign_in(url, DemoLogins.COMMERCIAL)  # a real account, but not theirs
     sent_before = len(sso_bot.api.texts(user.id))
 
-    page = await open_callback(sso_bot, callback)
+    page = await browser.open_callback(callback)
     assert page.status_code == 400 and REFUSED in page.text
     assert len(sso_bot.api.texts(user.id)) == sent_before
     assert await linked_login(sso_bot, user) is None
     assert await sso_bot.services.store.get(f"linked-login:{DemoLogins.COMMERCIAL}") is None
 
 
-async def test_missing_prerequisite_through_sso(sso_bot: BotHarness) -> None:
+async def test_missing_prerequisite_through_sso(browser: Browser,
+                                                sso_bot: BotHarness) -> None:
     user = new_user("Julien")
     # demo.nolicence is not an SSO account in the demo: hand-write a pairing ticket saying so.
     token = "T" * 32
@@ -275,10 +312,10 @@ async def test_missing_prerequisite_through_sso(sso_bot: BotHarness) -> None:
     await sso_bot.say(user, f"/start {token}")
     url = sso_button(sso_bot, user)
     assert url is not None
-    callback = await sign_in(url, DemoLogins.NO_LICENCE)
+    callback = await browser.sign_in(url, DemoLogins.NO_LICENCE)
     sent_before = len(sso_bot.api.texts(user.id))
 
-    page = await open_callback(sso_bot, callback)
+    page = await browser.open_callback(callback)
     assert page.status_code == 200
     assert "ne peut pas encore utiliser l'assistant" in page.text and DONE not in page.text
     [text] = sso_bot.api.texts(user.id)[sent_before:]
@@ -321,3 +358,80 @@ async def test_demo_identity_provider_and_ticket_exchange(
         await artis_client.sso_exchange(expired)
     with pytest.raises(InvalidCredentials):
         await artis_client.sso_exchange("never-issued")
+
+
+# -- login CSRF: the sign-in belongs to the browser that opened the link -------------------------
+async def test_a_sign_in_finished_in_another_browser_is_refused(sso_bot: BotHarness) -> None:
+    """Someone redeems a rep's leaked pairing link in *their* Telegram, opens the SSO
+    button themselves and sends the provider's page to the rep, who signs in there."""
+    intruder = new_user("Intrus")
+    await start_pairing(sso_bot, intruder)
+    url = sso_button(sso_bot, intruder)
+    assert url is not None
+    async with Browser(sso_bot) as intruders_browser, Browser(sso_bot) as reps_browser:
+        provider = await intruders_browser.open_button(url)
+        callback = await sign_in_at_provider(provider, DemoLogins.SSO)  # the rep signs in
+        page = await reps_browser.open_callback(callback)  # …in their own browser
+        assert page.status_code == 400 and REFUSED in page.text
+        # The state is spent: the intruder's own browser cannot finish it either.
+        late = await intruders_browser.open_callback(callback)
+        assert late.status_code == 400 and REFUSED in late.text
+    assert await linked_login(sso_bot, intruder) is None
+
+
+async def test_a_sign_in_link_opens_in_one_browser_only(sso_bot: BotHarness) -> None:
+    user = new_user()
+    await start_pairing(sso_bot, user)
+    url = sso_button(sso_bot, user)
+    assert url is not None
+    async with Browser(sso_bot) as first, Browser(sso_bot) as second:
+        provider = await first.open_button(url)
+        refused = await second.bot_site.get(url.removeprefix(PUBLIC))
+        assert refused.status_code == 400 and REFUSED in refused.text
+        assert sso.COOKIE not in second.bot_site.cookies
+        # The first browser is still the one the sign-in belongs to.
+        page = await first.open_callback(await sign_in_at_provider(provider, DemoLogins.SSO))
+        assert page.status_code == 200 and DONE in page.text
+
+
+async def test_the_return_page_names_the_telegram_account_being_paired(
+        browser: Browser, sso_bot: BotHarness) -> None:
+    user = SimUser(id=new_user().id, first_name="Mathieu", last_name="Lambert",
+                   username="mlambert")
+    await start_pairing(sso_bot, user)
+    url = sso_button(sso_bot, user)
+    assert url is not None
+    page = await browser.open_callback(await browser.sign_in(url, DemoLogins.SSO))
+    assert page.status_code == 200 and DONE in page.text
+    assert "Mathieu Lambert (@mlambert)" in html.unescape(page.text)
+
+
+async def test_sso_in_a_real_browser_with_its_host_cookie(
+        start_bot: Callable[..., AbstractAsyncContextManager[BotHarness]],
+        artis: DemoArtisServer) -> None:
+    """Headless Chromium keeps the ``__Host-`` cookie (Secure: localhost counts as a secure
+    origin) across the identity provider and back."""
+    from tests.browser import chromium, serve
+
+    async with start_bot(sso_url=artis.sso_url, webhook_url=PUBLIC) as bot:
+        web = build_web_app(bot.runtime, webhook_path="/telegram",
+                            secret="s3cret-sso-webhook-42")
+        async with serve(web) as served:
+            public = served.replace("127.0.0.1", "localhost")
+            bot.services.sso.settings = bot.services.settings.model_copy(
+                update={"webhook_url": public})
+            user = new_user("Mathieu")
+            await start_pairing(bot, user)
+            url = sso_button(bot, user)
+            assert url is not None and url.startswith(f"{public}/sso/start?")
+            async with chromium() as browser:
+                tab = await browser.new_page()
+                await tab.goto(url)  # -> the demo identity provider's form
+                await tab.fill("input[name=login]", DemoLogins.SSO)
+                await tab.fill("input[name=password]", "demo")
+                await tab.click("button[type=submit], input[type=submit]")
+                await tab.wait_for_url(f"{public}/sso/callback?*")
+                assert DONE in await tab.content()
+                cookies = await tab.context.cookies(public)
+                assert sso.COOKIE not in {cookie["name"] for cookie in cookies}
+            assert await linked_login(bot, user) == DemoLogins.SSO

@@ -6,10 +6,9 @@ expire (15 min by default) and only their SHA-256 is stored. Passwords go
 straight to artis.net and are never stored or logged. Five wrong passwords in a
 row lock the account's pairing for 15 minutes.
 
-Single sign-on (``bot/sso.py`` drives it): ``begin_sso`` issues a one-time ``state``
-(192 bits, only its SHA-256 stored, 10 minutes) bound to the chat, the Telegram user and
-the expected artis.net login; ``log_in_with_sso`` exchanges the identity provider's ticket
-and then goes on exactly like a right password (``_accept``).
+Single sign-on: ``bot/services/sso.py`` issues and checks the one-time ``state``;
+``log_in_with_sso`` exchanges the identity provider's ticket and then goes on exactly
+like a right password (``_accept``).
 """
 
 from __future__ import annotations
@@ -20,7 +19,7 @@ import json
 import logging
 import secrets
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 from bot import keys
 from bot.services.prerequisites import Missing, missing_prerequisites
@@ -41,8 +40,6 @@ log = logging.getLogger(__name__)
 TOKEN_BYTES = 24  # 192 bits -> 32 base64url characters
 MAX_FAILURES = 5
 LOCKOUT_SECONDS = 15 * 60
-SSO_STATE_BYTES = 24  # 192 bits, like pairing tokens
-SSO_STATE_TTL = 10 * 60
 
 
 def token_hash(token: str) -> str:
@@ -98,16 +95,6 @@ class PrerequisitesMissing:
 
 
 LoginOutcome = LoggedIn | WrongPassword | LockedOut | PrerequisitesMissing
-
-
-@dataclass(frozen=True)
-class SsoState:
-    """What an SSO ``state`` is bound to: the chat that asked, and who must sign in."""
-
-    chat_id: int
-    user_id: int
-    login: str
-    lang: str
 
 
 class PairingService:
@@ -180,22 +167,6 @@ class PairingService:
         return LoggedIn(link, user)
 
     # -- single sign-on (assumed protocol, see integrations/artis/openapi.yaml) -----------
-    async def begin_sso(self, session: ChatSession, login: str) -> str:
-        """A one-time ``state`` for the SSO sign-in page, bound to this chat and ``login``."""
-        state = secrets.token_urlsafe(SSO_STATE_BYTES)
-        bound = SsoState(chat_id=session.chat_id, user_id=session.user_id, login=login,
-                         lang=session.lang)
-        await self.store.set(keys.sso_state(token_hash(state)), json.dumps(asdict(bound)),
-                             SSO_STATE_TTL)
-        return state
-
-    async def take_sso_state(self, state: str) -> SsoState | None:
-        """Consume a state. None for unknown, expired or already used — deliberately alike."""
-        if not state or len(state) > 64:
-            return None
-        raw = await self.store.pop(keys.sso_state(token_hash(state)))
-        return SsoState(**json.loads(raw)) if raw else None
-
     async def log_in_with_sso(self, session: ChatSession, expected_login: str, ticket: str
                               ) -> LoggedIn | PrerequisitesMissing | None:
         """Exchange the identity provider's ticket, then go on as after a right password.
@@ -348,4 +319,4 @@ def verify_pin(pin: str, stored: str) -> bool:
 
 
 __all__ = ["Invite", "LockedOut", "LoggedIn", "LoginOutcome", "NotFound", "PairingService",
-           "PrerequisitesMissing", "SsoState", "Ticket", "WrongPassword"]
+           "PrerequisitesMissing", "Ticket", "WrongPassword"]

@@ -5,8 +5,8 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton
 
 from bot.i18n import L10n
-from bot.services.pairing import SSO_STATE_TTL
 from bot.services.prerequisites import Missing
+from bot.services.sso import SSO_STATE_TTL
 from bot.views import Reply, esc, keyboard
 from integrations.artis.models import UOGroupType, User
 
