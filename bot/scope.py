@@ -29,6 +29,7 @@ CURRENT_SESSION: ContextVar[ChatSession | None] = ContextVar("current_session", 
 
 CHAT_LOCK_LEASE = 120.0  # a crashed holder frees the chat after this
 CHAT_LOCK_WAIT = 90.0  # an update waits this long for the chat before "still working"
+DEDUP_TTL = 48 * 3600  # Telegram keeps undelivered updates 24 h
 
 
 class ChatScopes:
@@ -56,3 +57,33 @@ class ChatScopes:
                 yield session
             finally:
                 CURRENT_SESSION.reset(token)
+
+    @asynccontextmanager
+    async def update_scope(self, update_id: int, chat_id: int, user_id: int,
+                           telegram_lang: str | None = None) -> AsyncIterator[ChatSession | None]:
+        """``scope`` for an update, with its de-duplication: yields None for an update seen
+        before (a webhook retry, another process), else holds the chat and its session.
+
+        The hot path is one store round trip (``Store.enter``: mark the update, take the
+        chat's lock, read the session) and one to release. When another holder has the
+        chat, it waits in ``scope`` like any other work on the chat.
+        """
+        entry = await self.store.enter(keys.seen(update_id), DEDUP_TTL,
+                                       keys.chat_lock(chat_id), self.lease,
+                                       self.sessions.keys_of(chat_id, user_id))
+        if not entry.fresh:
+            yield None
+            return
+        if entry.lease is None:
+            async with self.scope(chat_id, user_id, telegram_lang) as session:
+                yield session
+            return
+        try:
+            session = self.sessions.from_values(chat_id, user_id, telegram_lang, entry.values)
+            token = CURRENT_SESSION.set(session)
+            try:
+                yield session
+            finally:
+                CURRENT_SESSION.reset(token)
+        finally:
+            await self.store.release(entry.lease)
