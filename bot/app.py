@@ -13,7 +13,7 @@ import httpx
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.ext import AIORateLimiter, Application, ContextTypes, Defaults
-from telegram.request import HTTPXRequest
+from telegram.request import BaseRequest, HTTPXRequest
 
 import handlers
 from bot import outbound
@@ -22,6 +22,7 @@ from bot.context import BotContext
 from bot.i18n import L10n, pick_locale
 from bot.pipeline import ChatPipeline
 from bot.views import common
+from integrations.telegram_http import bot_api_requests
 
 TelegramApp = Application[Any, BotContext, Any, Any, Any, Any]
 
@@ -39,27 +40,33 @@ def build_application(
     *,
     token: str,
     transport: httpx.AsyncBaseTransport | None = None,
+    requests: tuple[BaseRequest, BaseRequest] | None = None,
     rate_limit: bool = True,
 ) -> TelegramApp:
     """The python-telegram-bot Application with our pipeline, handlers and error handler.
 
-    ``transport`` replaces the network under PTB's real HTTP stack (the fake
-    Bot API of the terminal demo, the tests and the benchmark).
+    The Bot API is reached through ``requests`` (sends, getUpdates): by default PTB's
+    network layer on aiohttp (``integrations/http.py``). ``transport`` instead puts an
+    httpx transport under PTB's own ``HTTPXRequest`` (the fake Bot API of the terminal
+    demo and the tests).
     """
     settings = services.settings
-    # The network under PTB's HTTPXRequest: the caller's (open_runtime: aiohttp's, see
-    # integrations/http.py; tests: the fake Bot API), else httpx's own.
-    httpx_kwargs = {"transport": transport} if transport is not None else None
+    if transport is not None:
+        httpx_kwargs = {"transport": transport}
+        send: BaseRequest = HTTPXRequest(connection_pool_size=128, read_timeout=15.0,
+                                         httpx_kwargs=httpx_kwargs)
+        poll: BaseRequest = HTTPXRequest(connection_pool_size=4, read_timeout=40.0,
+                                         httpx_kwargs=httpx_kwargs)
+    else:
+        send, poll = requests or bot_api_requests()
     pipeline = ChatPipeline(services.store, services.scopes)
     builder = (
         Application.builder()
         .token(token)
         .base_url(f"{settings.telegram_api_url}/bot")
         .base_file_url(f"{settings.telegram_api_url}/file/bot")
-        .request(HTTPXRequest(connection_pool_size=128, read_timeout=15.0,
-                              httpx_kwargs=httpx_kwargs))
-        .get_updates_request(HTTPXRequest(connection_pool_size=4, read_timeout=40.0,
-                                          httpx_kwargs=httpx_kwargs))
+        .request(send)
+        .get_updates_request(poll)
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz,
                            link_preview_options=LinkPreviewOptions(is_disabled=True)))
         .context_types(ContextTypes(context=BotContext))

@@ -27,7 +27,7 @@ from bot.services.sso import SsoSignIn
 from bot.settings import Settings
 from bot.storage import open_store
 from integrations.artis.client import ArtisClient
-from integrations.http import fast_transport
+from integrations.telegram_http import bot_api_requests
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,6 @@ class StartupError(Exception):
 
 DEMO_SERVICE_LOGIN = "bot.service"
 DEMO_SERVICE_PASSWORD = "demo"  # the embedded demo's documented password, not a secret
-BOT_API_CONNECTIONS = 132  # sends (128 in flight) + the getUpdates long poll
 DEMO_TOKEN = "123456:DEMO-TOKEN-terminal-demo-not-a-real-bot"
 
 
@@ -98,13 +97,15 @@ async def open_runtime(
                      if settings.telegram_bot_token else DEMO_TOKEN)
         if rate_limit is None:
             rate_limit = transport is None
+        requests = None
         if transport is None:
-            # The Bot API over aiohttp (integrations/http.py), closed here even if
+            # PTB's network layer on aiohttp (integrations/http.py), closed here even if
             # initialize() fails (PTB then leaves its requests open).
-            transport = fast_transport(BOT_API_CONNECTIONS)
-            stack.push_async_callback(transport.aclose)
+            requests = bot_api_requests()
+            for request in requests:
+                stack.push_async_callback(request.shutdown)
         app = build_application(services, token=token, transport=transport,
-                                rate_limit=rate_limit)
+                                requests=requests, rate_limit=rate_limit)
         try:
             await app.initialize()
         except InvalidToken:

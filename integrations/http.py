@@ -1,11 +1,11 @@
-"""The HTTP path under PTB's ``HTTPXRequest`` (Bot API) and the artis.net client.
+"""The HTTP path under httpx clients (the artis.net client): aiohttp's connector.
 
 httpx's own transport (httpcore) walks its whole connection pool for every request
 (``AsyncConnectionPool._assign_requests_to_connections``, ``is_idle``, ``has_expired``),
 so its cost grows with pool size × queued requests: at 64 updates in flight it was half
 the bot's CPU. ``httpx-aiohttp``'s ``AiohttpTransport`` puts aiohttp's connector under
-the same httpx API, whose cost does not grow with concurrency. The seam stays the httpx
-transport: the tests, the terminal demo and the in-process fake Bot API pass their own.
+the same httpx API, whose cost does not grow with concurrency; the tests still pass their
+own transport. The Bot API goes further, on aiohttp alone (``integrations/telegram_http.py``).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ class _AiohttpTransport(AiohttpTransport):
 
 
 @cache
-def _ssl_context() -> ssl.SSLContext:
+def ssl_context() -> ssl.SSLContext:
     # One verified context for every transport (loading the CA bundle costs ~20 ms each).
     return httpx.create_ssl_context()
 
@@ -36,5 +36,5 @@ def fast_transport(
     max_connections: int, keepalive_expiry: float = 30.0
 ) -> httpx.AsyncBaseTransport:
     """An httpx transport on aiohttp, at most ``max_connections`` open connections."""
-    return _AiohttpTransport(verify=_ssl_context(), limits=httpx.Limits(
+    return _AiohttpTransport(verify=ssl_context(), limits=httpx.Limits(
         max_connections=max_connections, keepalive_expiry=keepalive_expiry))

@@ -148,20 +148,22 @@ class RedisStore(Store):
 
     @classmethod
     async def connect(
-        cls, url: str, *, namespace: str = "crmbot", max_connections: int = 50
+        cls, url: str, *, namespace: str = "crmbot", max_connections: int = 2048
     ) -> RedisStore:
         """Create a client from ``url`` (closed with the store) and check it answers.
 
-        A *blocking* pool: a burst of concurrent operations beyond
-        ``max_connections`` queues for a free connection instead of failing
-        with "Too many connections" (the default pool's behaviour).
+        A plain (non-blocking) pool: a command takes a free connection or opens one, with
+        no wait on a condition per command (``BlockingConnectionPool`` did that for every
+        command, measurably on the hot path). The bound on concurrency is the update
+        processor's (``ChatPipeline``, 512 updates at once, each using one connection at a
+        time); ``max_connections`` is only a safety net far above it.
 
         After a Redis restart every pooled connection is dead: a command retries once on
         a fresh connection (``retry``), and a connection idle for 30 s is checked before
         use (``health_check_interval``), so the first request after the restart succeeds.
         """
-        pool = aioredis.BlockingConnectionPool.from_url(
-            url, decode_responses=True, max_connections=max_connections, timeout=20,
+        pool = aioredis.ConnectionPool.from_url(
+            url, decode_responses=True, max_connections=max_connections,
             retry=Retry(NoBackoff(), retries=1), retry_on_error=[RedisConnectionError],
             health_check_interval=30,
         )
