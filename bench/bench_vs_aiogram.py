@@ -229,15 +229,18 @@ def aiogram_bot(fake_url: str, redis_url: str) -> BotSpec:
 def running(spec: BotSpec, fake: Fake, log_dir: Path) -> Iterator[tuple[subprocess.Popen[bytes],
                                                                          float]]:
     """Start the bot with one update already queued; yield it and its cold start (s)."""
-    fake.load(plan("message", 1, 1, FIRST_CHAT - 1), 1)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "REDIS_"))}
     env.update(spec.env)
     log = (log_dir / f"{spec.name}.log").open("wb")
     start = time.monotonic()
     proc = subprocess.Popen(spec.argv, env=env, cwd=log_dir, stdout=log, stderr=subprocess.STDOUT)
     try:
+        # Queued while the interpreter starts: waiting when the bot first polls.
+        fake.load(plan("message", 1, 1, FIRST_CHAT - 1), 1)
         result = fake.wait(60)
         cold = result["answered"][0] - start if result["answered"][0] else float("nan")
+        if not result["answered"][0]:
+            print(f"!! {spec.name}: no answer to the first update within 60 s: {result['calls']}")
         yield proc, cold
     finally:
         stop(proc)
@@ -295,9 +298,9 @@ def bench_bot(spec: BotSpec, fake: Fake, args: argparse.Namespace,
                 best: Run | None = None
                 for r in range(args.repeat):
                     spy = None
-                    if args.py_spy and inflight > 1 and r == 0:
-                        spy = py_spy(proc.pid, Path(args.py_spy) / f"{spec.name}-{workload}.txt",
-                                     n / 300)
+                    if args.py_spy and r == 0:
+                        out = Path(args.py_spy) / f"{spec.name}-{workload}-k{inflight}.txt"
+                        spy = py_spy(proc.pid, out, n / (300 if inflight > 1 else 150))
                     run = measure(fake, proc.pid, plan(workload, n, args.chats, FIRST_CHAT),
                                   inflight, spec.name, workload)
                     if spy is not None:
@@ -337,7 +340,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
     parser.add_argument("--only", choices=("ours", "aiogram"), default=None)
     parser.add_argument("--py-spy", metavar="DIR", default=None,
-                        help="py-spy our bot (and the peer) during the first K=64 run")
+                        help="py-spy each bot during the first run of each condition")
     parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
                         help="extra environment for our bot (e.g. CRMBOT_UVLOOP=0)")
     args = parser.parse_args(argv)

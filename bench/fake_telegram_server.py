@@ -108,10 +108,12 @@ def build_app() -> web.Application:
         return web.Response(body=json.dumps({"ok": True, "result": result}).encode(),
                             content_type="application/json")
 
-    async def get_updates(params: dict[str, str]) -> web.Response:
+    async def get_updates(request: web.Request, params: dict[str, str]) -> web.Response:
         limit = int(params.get("limit") or 100)
         deadline = time.monotonic() + float(params.get("timeout") or 0)
         while True:
+            if request.transport is None or request.transport.is_closing():
+                raise web.HTTPServiceUnavailable  # a poller that went away takes nothing
             batch = feed.take(limit)
             left = deadline - time.monotonic()
             if batch or left <= 0:
@@ -129,7 +131,7 @@ def build_app() -> web.Application:
             params = dict(await request.post()) if request.can_read_body else {}
             params.update(request.query)
         if method == "getUpdates":
-            return await get_updates(params)
+            return await get_updates(request, params)
         if method in ("sendMessage", "editMessageText"):
             chat_id = int(params["chat_id"])
             message_id = int(params.get("message_id") or 0)
@@ -175,7 +177,8 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=18081)
     args = parser.parse_args()
-    web.run_app(build_app(), host=args.host, port=args.port, print=None, access_log=None)
+    web.run_app(build_app(), host=args.host, port=args.port, print=None, access_log=None,
+                handler_cancellation=True)
 
 
 if __name__ == "__main__":
