@@ -16,8 +16,6 @@ from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
-from integrations.http import ssl_context
-
 
 class AiohttpBotApiRequest(BaseRequest):
     """python-telegram-bot's network layer on aiohttp alone: no httpx models in between.
@@ -46,7 +44,8 @@ class AiohttpBotApiRequest(BaseRequest):
     async def initialize(self) -> None:
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self._pool_size, ssl=ssl_context()),
+                # ssl: aiohttp's own verified context, built once when aiohttp is imported.
+                connector=aiohttp.TCPConnector(limit=self._pool_size),
                 skip_auto_headers=("Accept-Encoding",))
 
     async def shutdown(self) -> None:

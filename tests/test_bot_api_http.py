@@ -58,7 +58,7 @@ async def test_messages_buttons_and_files_arrive_as_sent(served) -> None:
 async def test_refusals_and_network_failures_are_ptbs_errors(served) -> None:
     api, url = served
     async with Bot(api.token, base_url=f"{url}/bot", request=AiohttpBotApiRequest()) as bot:
-        with pytest.raises(BadRequest, match="(?i)message text is empty"):
+        with pytest.raises(BadRequest, match=r"(?i)message text is empty"):
             await bot.send_message(42, " ")
     refused = AiohttpBotApiRequest(connect_timeout=1)
     await refused.initialize()

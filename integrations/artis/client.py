@@ -17,7 +17,7 @@ from typing import Any, Self, TypeVar
 from urllib.parse import quote
 
 import httpx
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from integrations.artis.errors import (
     AccessDenied,
@@ -51,8 +51,9 @@ log = logging.getLogger(__name__)
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 _MAX_BACKOFF = 5.0
-_ACTIONS = TypeAdapter(list[Action])
-_ORG_UNITS = TypeAdapter(list[OrgUnit])
+_DEFER = ConfigDict(defer_build=True)  # built at first use, not at import (cold start)
+_ACTIONS = TypeAdapter(list[Action], config=_DEFER)
+_ORG_UNITS = TypeAdapter(list[OrgUnit], config=_DEFER)
 # A 401 on these means "wrong credentials", not "session expired".
 _CREDENTIAL_PATHS = ("auth/login", "auth/sso/exchange")
 
