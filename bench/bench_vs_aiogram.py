@@ -209,13 +209,17 @@ class BotSpec:
 
 
 def our_bot(fake_url: str, artis_url: str, redis_url: str, data_dir: Path,
-            extra_env: dict[str, str]) -> BotSpec:
+            extra_env: dict[str, str], cprofile: str | None = None) -> BotSpec:
     ns = f"bench-ours-{uuid.uuid4().hex[:12]}"
     env = {"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": fake_url, "REDIS_URL": redis_url,
            "STORE_NAMESPACE": ns, "ARTIS_URL": artis_url, "ARTIS_SERVICE_LOGIN": "bot.service",
            "ARTIS_SERVICE_PASSWORD": "demo", "TELEGRAM_SEND_RATE": "0", "LOG_LEVEL": "WARNING",
            "DATA_DIR": str(data_dir), **extra_env}
-    return BotSpec("ours", [str(OUR_VENV_BIN / "crmbot"), "run"], env, ns)
+    argv = [str(OUR_VENV_BIN / "crmbot"), "run"]
+    if cprofile:  # the whole life of the process, written when it stops
+        argv = [str(OUR_VENV_BIN / "python"), "-m", "cProfile", "-o", cprofile, "-m", "bot.cli",
+                "run"]
+    return BotSpec("ours", argv, env, ns)
 
 
 def aiogram_bot(fake_url: str, redis_url: str) -> BotSpec:
@@ -341,6 +345,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--only", choices=("ours", "aiogram"), default=None)
     parser.add_argument("--py-spy", metavar="DIR", default=None,
                         help="py-spy each bot during the first run of each condition")
+    parser.add_argument("--cprofile", metavar="FILE", default=None,
+                        help="run our bot under cProfile, stats written to FILE at its stop")
     parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
                         help="extra environment for our bot (e.g. CRMBOT_UVLOOP=0)")
     args = parser.parse_args(argv)
@@ -374,7 +380,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         fake = Fake(fake_port)
         fake_url = fake.url
         artis_url = f"http://127.0.0.1:{artis_port}/api/v1"
-        specs = [our_bot(fake_url, artis_url, args.redis_url, results_dir / "data", extra_env),
+        specs = [our_bot(fake_url, artis_url, args.redis_url, results_dir / "data", extra_env,
+                         args.cprofile),
                  aiogram_bot(fake_url, args.redis_url)]
         for spec in specs:
             if args.only and spec.name != args.only:
