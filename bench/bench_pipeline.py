@@ -76,6 +76,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import redis.asyncio as aioredis
+from cryptography.fernet import Fernet
 from telegram import Update
 from telegram.ext import Application, ContextTypes, MessageHandler, filters
 from telegram.request import HTTPXRequest
@@ -250,7 +251,8 @@ async def pair(services: Services, users: Sequence[SimUser]) -> None:
         session = await services.sessions.load(user.id, user.id, "fr")
         await services.sessions.save_link(session, ArtisLink(
             login=result.user.login, display_name=result.user.display_name,
-            artis_token=result.token, is_manager=bool(result.user.heads_org_units)))
+            is_manager=bool(result.user.heads_org_units),
+        ).with_token(result.token, services.sessions.token_deadline(result.expires_at)))
 
 
 async def bench_ours(args: argparse.Namespace, planned: Sequence[Planned],
@@ -260,6 +262,8 @@ async def bench_ours(args: argparse.Namespace, planned: Sequence[Planned],
                                "artis_url": args.artis_url}
     if "store_namespace" in Settings.model_fields:
         options["store_namespace"] = namespace
+    if args.redis_url and "store_encryption_key" in Settings.model_fields:
+        options["store_encryption_key"] = Fernet.generate_key().decode()  # required on Redis
     settings = Settings(_env_file=None, **options)  # type: ignore[call-arg]
     fake = FakeBotApi()
     async with namespaced_store(namespace), runtime.open_runtime(

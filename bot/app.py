@@ -59,7 +59,7 @@ def build_application(
                                          httpx_kwargs=httpx_kwargs)
     else:
         send, poll = requests or bot_api_requests()
-    pipeline = ChatPipeline(services.store, services.scopes)
+    pipeline = ChatPipeline(services.store, services.scopes, services.inbox)
     builder = (
         Application.builder()
         .token(token)

@@ -1,4 +1,4 @@
-"""``crmbot``: the command line (run, demo, artis-demo, pair, admin)."""
+"""``crmbot``: the command line (run, demo, artis-demo, pair, admin, parse-date)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.logs import configure_logging
-from bot.runtime import StartupError
-from bot.settings import Settings, SettingsError, load_settings
+from bot.settings import Settings, SettingsError, StartupError, load_settings
 
 if TYPE_CHECKING:
     from bot.app import Runtime
@@ -30,6 +29,8 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(exc, file=sys.stderr)
         return 2
+    if args.command == "parse-date":
+        return _parse_date(args, settings)
     configure_logging(settings.log_level, quiet=args.command in (None, "demo", "pair") or (
         args.command == "run" and not args.webhook and settings.telegram_bot_token is None))
     command = args.command or "run"
@@ -57,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     except StartupError as exc:
         print(exc, file=sys.stderr)
         return 1
+
     except KeyboardInterrupt:
         return 130
     parser.print_help()
@@ -98,7 +100,57 @@ def _parser() -> argparse.ArgumentParser:
                       help="the sheet's file (with --all-reps)")
     sub.add_parser("admin", help="serve only the admin page (/admin) on WEBHOOK_LISTEN:"
                                  "WEBHOOK_PORT, for polling deployments (needs ADMIN_SECRET)")
+    parse = sub.add_parser("parse-date", help="how the bot reads a date phrase: the date-time "
+                                              "in ISO 8601 (the date alone if no time), or none")
+    parse.add_argument("phrase", help="what the rep typed or said, e.g. 'jeudi prochain 14h'")
+    parse.add_argument("--now", help="reference date-time, ISO 8601 (default: now); without an "
+                                     "offset it is read in --tz")
+    parse.add_argument("--tz", help="IANA time zone (default: BOT_TIMEZONE)")
+    parse.add_argument("--lang", choices=("fr", "en"), help="default: BOT_DEFAULT_LOCALE")
+    parse.add_argument("--purpose", choices=("planning", "follow-up"), default="planning",
+                       help="planning (default) or follow-up: decides the ambiguous cases")
+    parse.add_argument("--find", action="store_true",
+                       help="look for the date phrase inside a longer text (a compte rendu)")
+    parse.add_argument("--explain", action="store_true",
+                       help="a second line with the span, last day, time window and bound")
     return parser
+
+
+def _parse_date(args: argparse.Namespace, settings: Settings) -> int:
+    """``crmbot parse-date``: the support command for "the bot misunderstood my date"."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from bot.services import dates
+
+    try:
+        tz = ZoneInfo(args.tz) if args.tz else settings.tz
+    except (ZoneInfoNotFoundError, ValueError):
+        print(f"parse-date: unknown time zone {args.tz!r} (e.g. Europe/Paris)", file=sys.stderr)
+        return 2
+    try:
+        now = datetime.fromisoformat(args.now) if args.now else datetime.now(tz)
+    except ValueError:
+        print(f"parse-date: --now {args.now!r} is not ISO 8601 (e.g. 2026-12-02T10:15)",
+              file=sys.stderr)
+        return 2
+    lang = args.lang or settings.bot_default_locale
+    purpose = dates.Purpose.FOLLOW_UP if args.purpose == "follow-up" else dates.Purpose.PLANNING
+    if args.find:
+        found = dates.find(args.phrase, now=now, tz=tz, lang=lang, purpose=purpose)
+        when = found.when if found else None
+    else:
+        when = dates.resolve(args.phrase, now=now, tz=tz, lang=lang, purpose=purpose)
+    if when is None:
+        print("none")
+        return 0
+    print(when.iso(tz))
+    if args.explain:
+        window = "-".join(t.strftime("%H:%M") for t in when.window) if when.window else "-"
+        print(f"span={when.span.value} last={when.last.isoformat()} window={window} "
+              f"bound={when.bound.value if when.bound else '-'}"
+              + (f" text={found.text!r}" if args.find and found else ""))
+    return 0
 
 
 def _require_default_catalog(settings: Settings) -> None:
@@ -138,6 +190,8 @@ async def _run(settings: Settings, *, webhook: bool) -> int:
         print("configuration error: --webhook needs WEBHOOK_URL (the public https URL) and "
               "WEBHOOK_SECRET (16-256 characters among A-Z a-z 0-9 _ -)", file=sys.stderr)
         return 2
+    from bot.polling import Poller
+    from bot.recovery import Sweeper
     from bot.runtime import open_runtime
 
     async with open_runtime(settings) as runtime:
@@ -150,16 +204,16 @@ async def _run(settings: Settings, *, webhook: bool) -> int:
         # Everything built so far lives as long as the process: out of the garbage
         # collector's sight, its full collections stop walking it (latency tail).
         gc.freeze()
+        sweeper = asyncio.create_task(Sweeper(app, runtime.services).run(stop))
         try:
             if webhook:
                 await _serve_webhook(settings, runtime, stop)
             else:
-                assert app.updater is not None
-                await app.updater.start_polling(allowed_updates=["message", "callback_query"])
                 log.info("polling Telegram as @%s", app.bot.username)
-                await stop.wait()
-                await app.updater.stop()
+                await Poller(app, runtime.services.inbox).run(stop)
         finally:
+            stop.set()
+            await sweeper
             await app.stop()
     return 0
 

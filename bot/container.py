@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.commands import CommandMenu
+from bot.inbox import Inbox
 from bot.scope import ChatScopes
 from bot.services.drafts import Drafts
 from bot.services.pairing import PairingService
@@ -28,6 +29,7 @@ class Services:
     sessions: SessionRepo
     drafts: Drafts
     scopes: ChatScopes
+    inbox: Inbox
     pairing: PairingService
     sso: SsoSignIn
     commands: CommandMenu

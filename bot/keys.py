@@ -3,9 +3,10 @@
 The store adds its namespace (``STORE_NAMESPACE``) in front. Keys are grouped by
 what they belong to, which also says who may read them:
 
-- a **chat** (``chat_id``): its conversation step, its drafts, its lock;
-- a **Telegram user** (``user_id``): language, artis.net link;
-- an **artis.net login**: the reverse index to the Telegram user, pairing lockouts;
+- a **chat** (``chat_id``): its conversation step, its drafts, its lock, unlock failures;
+- a **Telegram user** (``user_id``): language, artis.net link, wrong PINs;
+- an **artis.net login**: the reverse index to the Telegram user, pairing lockouts, the
+  current pairing token;
 - a **one-time secret** (stored by hash only): pairing tokens, SSO states;
 - an **update** (``update_id``): de-duplication.
 
@@ -21,6 +22,15 @@ from __future__ import annotations
 def seen(update_id: int) -> str:
     """Marks an update as taken, so a webhook retry or a second process skips it."""
     return f"seen:{update_id}"
+
+
+def inbox(update_id: int) -> str:
+    """An update received but not yet handled (``bot/inbox.py``)."""
+    return f"{inbox_prefix()}{update_id}"
+
+
+def inbox_prefix() -> str:
+    return "inbox:"
 
 
 # -- a chat --------------------------------------------------------------------------------
@@ -58,6 +68,22 @@ def link(user_id: int) -> str:
     return f"link:{user_id}"
 
 
+def pin_failures(user_id: int) -> str:
+    """Wrong PINs in a row; at ``MAX_PIN_FAILURES`` the PIN and the artis.net session go."""
+    return f"pin-failures:{user_id}"
+
+
+def unlock_failures(chat_id: int) -> str:
+    """Wrong passwords typed to unlock a paired chat (counted per chat, not per login, so
+    a stranger trying passwords through a leaked pairing link cannot lock the rep out)."""
+    return f"unlock-failures:{chat_id}"
+
+
+def unlock_lock(chat_id: int) -> str:
+    """Set after too many wrong unlock passwords in this chat."""
+    return f"unlock-lock:{chat_id}"
+
+
 # -- an artis.net login --------------------------------------------------------------------
 
 
@@ -72,6 +98,16 @@ def pairing_failures(login: str) -> str:
 
 def pairing_lock(login: str) -> str:
     return f"pairing-lock:{login}"
+
+
+def current_pairing_token(login: str) -> str:
+    """The SHA-256 of the login's one valid pairing token: a new link revokes the older."""
+    return f"pairing-current:{login}"
+
+
+def invite_lock(login: str) -> str:
+    """Serializes issuing links for one login, so two at once still leave one valid."""
+    return f"invite:{login}"
 
 
 # -- one-time secrets (by SHA-256 only) ----------------------------------------------------

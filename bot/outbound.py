@@ -6,7 +6,9 @@
   notice, the SSO result, a finished transcription, a digest);
 - ``edit(bot, chat_id, message_id, reply)`` — a known message, from a job;
 - ``toast`` answers a button press with a short notice; ``delete_secret`` removes a
-  password or PIN from the chat.
+  password or PIN from the chat;
+- ``typing(update)`` shows "typing…" while the bot waits (on artis.net, say), so a rep
+  never waits in silence.
 
 Long texts are split at line breaks into Telegram-sized messages; the keyboard goes
 with the last part. A button press is answered exactly once, here.
@@ -14,11 +16,13 @@ with the last part. A button press is answered exactly once, here.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from telegram import Bot, Message, Update
-from telegram.constants import MessageLimit
+from telegram.constants import ChatAction, MessageLimit
 from telegram.error import BadRequest, TelegramError
 
 from bot.views import Reply
@@ -100,6 +104,44 @@ async def delete_secret(message: Message | None) -> None:
         await message.delete()
     except TelegramError as exc:
         log.warning("could not delete a secret message in chat %s: %s", message.chat_id, exc)
+
+
+async def leave(bot: Bot, chat_id: int) -> None:
+    """Leave a group the bot was added to (it works in private chats only)."""
+    try:
+        await bot.leave_chat(chat_id)
+    except TelegramError as exc:
+        log.warning("could not leave chat %s: %s", chat_id, exc)
+
+
+TYPING_EVERY = 4.0  # Telegram shows a chat action for about 5 seconds
+
+
+@contextlib.asynccontextmanager
+async def typing(update: Update) -> AsyncIterator[None]:
+    """Show "typing…" in the update's chat until the block ends (renewed every few seconds).
+    A failure to show it never disturbs the work."""
+    chat = update.effective_chat
+    if chat is None:
+        yield
+        return
+    bot = chat.get_bot()
+
+    async def keep_typing() -> None:
+        while True:
+            try:
+                await bot.send_chat_action(chat.id, ChatAction.TYPING)
+            except TelegramError as exc:
+                log.info("could not show typing in chat %s: %s", chat.id, exc)
+            await asyncio.sleep(TYPING_EVERY)
+
+    task = asyncio.create_task(keep_typing())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 def split_text(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str]:

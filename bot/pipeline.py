@@ -26,6 +26,8 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
+from bot import keys
+from bot.inbox import Inbox
 from bot.scope import ChatScopes
 from bot.storage import LockTimeout, Store
 
@@ -39,6 +41,7 @@ class ChatPipeline(BaseUpdateProcessor):
         self,
         store: Store,
         scopes: ChatScopes,
+        inbox: Inbox,
         *,
         max_concurrent_updates: int = 512,
         on_refused: Callable[[Update, str, str | None], Awaitable[None]] | None = None,
@@ -46,6 +49,8 @@ class ChatPipeline(BaseUpdateProcessor):
         super().__init__(max_concurrent_updates)
         self.store = store
         self.scopes = scopes
+        self.inbox = inbox
+        self._recovering: set[int] = set()
         # Answers an update we could not process: reason "busy" (the chat's lock did not
         # come) or "unavailable" (the store failed).
         self.on_refused = on_refused
@@ -58,22 +63,47 @@ class ChatPipeline(BaseUpdateProcessor):
             log.debug("update without chat or user ignored")
             _discard(coroutine)
             return
+        recovering = update.update_id in self._recovering
+        try:
+            await self._process(update, coroutine, chat_id, recovering)
+        finally:
+            if recovering:
+                self._recovering.discard(update.update_id)
+
+    async def _process(self, update: Update, coroutine: Awaitable[Any], chat_id: int,
+                       recovering: bool) -> None:
         user = update.effective_user
         user_id = user.id if user else chat_id
         telegram_lang = user.language_code if user else None
         async with self._in_order(chat_id):
             try:
-                async with self.scopes.update_scope(update.update_id, chat_id, user_id,
-                                                    telegram_lang) as session:
+                if recovering:
+                    async with self.scopes.scope(chat_id, user_id, telegram_lang):
+                        if not await self.inbox.is_open(update.update_id):
+                            _discard(coroutine)  # its first handler was alive after all
+                            return
+                        try:
+                            await coroutine
+                        finally:
+                            await self.inbox.finish(update.update_id)
+                    return
+                # Dedupe + chat lock + session in one store round trip; the inbox record
+                # is crossed out with the release, in one more.
+                async with self.scopes.update_scope(
+                        update.update_id, chat_id, user_id, telegram_lang,
+                        finish=(keys.inbox(update.update_id),)) as session:
                     if session is None:
                         log.info("duplicate update %s dropped", update.update_id)
                         _discard(coroutine)
                         return
                     await coroutine
             except LockTimeout:
+                _discard(coroutine)
+                if recovering:
+                    return  # the chat is busy: the next sweep tries again
                 log.warning("chat %s busy for %.0fs; update %s answered as busy",
                             chat_id, self.scopes.wait, update.update_id)
-                _discard(coroutine)
+                await self.inbox.finish(update.update_id)
                 await self._refuse(update, "busy", telegram_lang)
             except Exception:
                 # Handlers' errors never get here (PTB hands them to the error handler):
@@ -82,6 +112,15 @@ class ChatPipeline(BaseUpdateProcessor):
                               update.update_id)
                 _discard(coroutine)
                 await self._refuse(update, "unavailable", telegram_lang)
+
+    def will_recover(self, update_id: int) -> bool:
+        """The next processing of ``update_id`` finishes an update a dead process left
+        unfinished (``bot/recovery.py``): it skips de-duplication and, under the chat lock,
+        runs only if the update is still unfinished. False if that is already under way."""
+        if update_id in self._recovering:
+            return False
+        self._recovering.add(update_id)
+        return True
 
     async def _refuse(self, update: Update, reason: str, telegram_lang: str | None) -> None:
         if self.on_refused is None:

@@ -18,21 +18,21 @@ from telegram.error import InvalidToken, NetworkError
 from bot.app import Runtime, build_application, on_startup
 from bot.commands import CommandMenu
 from bot.container import Services
+from bot.inbox import Inbox
 from bot.logs import keep_secrets_out_of_logs
 from bot.scope import ChatScopes
 from bot.services.drafts import Drafts
 from bot.services.pairing import PairingService
 from bot.services.sessions import SessionRepo
 from bot.services.sso import SsoSignIn
-from bot.settings import Settings
+from bot.services.vault import VaultError, open_vault
+from bot.settings import Settings, StartupError
 from bot.storage import open_store
+from bot.storage.files import private_dir
 from integrations.artis.client import ArtisClient
 from integrations.telegram_http import bot_api_requests
 
 log = logging.getLogger(__name__)
-
-class StartupError(Exception):
-    """Something the bot needs is unreachable at start-up; ``str()`` is one operator line."""
 
 
 DEMO_SERVICE_LOGIN = "bot.service"
@@ -51,7 +51,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         if artis_url is None:
             from integrations.artis.demo import DemoArtisServer
 
-            settings.data_dir.mkdir(parents=True, exist_ok=True)
+            private_dir(settings.data_dir)
             demo = stack.enter_context(
                 DemoArtisServer(db_path=settings.data_dir / "artis-demo.sqlite3"))
             artis_url = demo.url
@@ -66,17 +66,23 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
                      else f"DATA_DIR={settings.data_dir}")
             raise StartupError(f"startup error: cannot open the store at {where}: {exc}") from None
         stack.push_async_callback(store.close)
+        try:
+            vault = open_vault(settings.encryption_keys, settings.data_dir)
+        except VaultError as exc:
+            raise StartupError(str(exc)) from None
         artis = ArtisClient(artis_url, service_login=service_login,
                             service_password=service_password, timeout=settings.artis_timeout)
         stack.push_async_callback(artis.aclose)
-        sessions = SessionRepo(store, default_lang=settings.bot_default_locale, tz=settings.tz)
+        sessions = SessionRepo(store, default_lang=settings.bot_default_locale, tz=settings.tz,
+                               vault=vault, token_ttl=settings.artis_session_ttl)
         pairing = PairingService(store, artis, sessions,
                                  bot_username=settings.telegram_bot_username,
                                  token_ttl=settings.pairing_token_ttl,
                                  idle_lock=settings.session_idle_lock)
         yield Services(
             settings=settings, store=store, artis=artis, sessions=sessions,
-            drafts=Drafts(store), scopes=ChatScopes(store, sessions), pairing=pairing,
+            drafts=Drafts(store), scopes=ChatScopes(store, sessions),
+            inbox=Inbox(store, idle_lock=settings.session_idle_lock), pairing=pairing,
             sso=SsoSignIn(settings, store, artis.base_url),
             commands=CommandMenu(settings.bot_default_locale))
 

@@ -15,7 +15,7 @@ repositories write as they go, before the reply is sent.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 
@@ -60,13 +60,15 @@ class ChatScopes:
 
     @asynccontextmanager
     async def update_scope(self, update_id: int, chat_id: int, user_id: int,
-                           telegram_lang: str | None = None) -> AsyncIterator[ChatSession | None]:
+                           telegram_lang: str | None = None, *,
+                           finish: Sequence[str] = ()) -> AsyncIterator[ChatSession | None]:
         """``scope`` for an update, with its de-duplication: yields None for an update seen
         before (a webhook retry, another process), else holds the chat and its session.
+        ``finish``: keys deleted under the lock when the scope closes (the inbox record).
 
         The hot path is one store round trip (``Store.enter``: mark the update, take the
-        chat's lock, read the session) and one to release. When another holder has the
-        chat, it waits in ``scope`` like any other work on the chat.
+        chat's lock, read the session) and one to delete ``finish`` and release. When
+        another holder has the chat, it waits in ``scope`` like any other work on it.
         """
         entry = await self.store.enter(keys.seen(update_id), DEDUP_TTL,
                                        keys.chat_lock(chat_id), self.lease,
@@ -76,7 +78,11 @@ class ChatScopes:
             return
         if entry.lease is None:
             async with self.scope(chat_id, user_id, telegram_lang) as session:
-                yield session
+                try:
+                    yield session
+                finally:
+                    if finish:
+                        await self.store.delete(*finish)
             return
         try:
             session = self.sessions.from_values(chat_id, user_id, telegram_lang, entry.values)
@@ -86,4 +92,4 @@ class ChatScopes:
             finally:
                 CURRENT_SESSION.reset(token)
         finally:
-            await self.store.release(entry.lease)
+            await self.store.release(entry.lease, delete=finish)

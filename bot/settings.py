@@ -12,7 +12,16 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from cryptography.fernet import Fernet
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SUPPORTED_LOCALES = ("fr", "en")
@@ -33,7 +42,18 @@ _EXPECTED = {
     "EVENT_LOOP": "one of auto, uvloop, asyncio",
     "TELEGRAM_SEND_RATE": "messages per second for the whole bot, >= 0 (0: no overall limit)",
     "SSO_URL": "the http(s) URL of the SSO sign-in page, e.g. https://sso.example.fr/authorize",
+    "STORE_ENCRYPTION_KEY": (
+        "one or more comma-separated Fernet keys (the first encrypts, all decrypt), "
+        "made with: python -c 'from cryptography.fernet import Fernet; "
+        "print(Fernet.generate_key().decode())'"),
 }
+#: Error type of a setting that another one makes required (its message is the whole line).
+_REQUIRED_WITH = "required_with"
+
+
+class StartupError(Exception):
+    """Something the bot needs is unreachable or refuses it at start-up; ``str()`` is one
+    operator line (exit code 1)."""
 
 
 class SettingsError(Exception):
@@ -60,6 +80,8 @@ class Settings(BaseSettings):
     artis_timeout: float = Field(default=10.0, gt=0, le=120)
 
     redis_url: str | None = None
+    # After redis_url: its validator needs to know whether Redis is used.
+    store_encryption_key: SecretStr | None = Field(default=None, validate_default=True)
     store_namespace: str = Field(default="crmbot", pattern=r"^[A-Za-z0-9_.:-]{1,64}$")
     data_dir: Path = Path("data")
 
@@ -75,6 +97,7 @@ class Settings(BaseSettings):
 
     pairing_token_ttl: int = Field(default=900, ge=60, le=7 * 86400)
     session_idle_lock: int = Field(default=8 * 3600, ge=60)
+    artis_session_ttl: int = Field(default=12 * 3600, ge=300, le=7 * 86400)
     admin_secret: SecretStr | None = None
     sso_url: str | None = None  # SSO sign-in page; embedded demo: its identity provider
     support_contact: str | None = None
@@ -99,6 +122,23 @@ class Settings(BaseSettings):
         if not re.match(r"^(rediss?|unix)://", value):
             raise ValueError("not a redis URL")
         return value
+
+    @field_validator("store_encryption_key")
+    @classmethod
+    def _encryption_key(cls, value: SecretStr | None, info: ValidationInfo
+                        ) -> SecretStr | None:
+        keys = [k.strip() for k in value.get_secret_value().split(",")] if value else []
+        if not any(keys):
+            if info.data.get("redis_url"):
+                # Processes on several hosts share the store: they must share the key too.
+                raise PydanticCustomError(_REQUIRED_WITH, "REDIS_URL is set")
+            return None
+        for key in keys:
+            try:
+                Fernet(key)
+            except ValueError as exc:
+                raise ValueError("not a list of Fernet keys") from exc
+        return SecretStr(",".join(keys))
 
     @field_validator("bot_timezone")
     @classmethod
@@ -150,6 +190,13 @@ class Settings(BaseSettings):
         return ZoneInfo(self.bot_timezone)
 
     @property
+    def encryption_keys(self) -> list[str]:
+        """STORE_ENCRYPTION_KEY split; empty: the embedded store's key file is used."""
+        if self.store_encryption_key is None:
+            return []
+        return self.store_encryption_key.get_secret_value().split(",")
+
+    @property
     def embedded_artis(self) -> bool:
         """No ARTIS_URL: the demo artis.net server runs in-process."""
         return self.artis_url is None
@@ -169,7 +216,12 @@ def describe_validation_error(exc: ValidationError) -> str:
     for error in exc.errors():
         name = str(error["loc"][0]).upper() if error["loc"] else "?"
         value = error.get("input")
-        shown = "<hidden>" if "TOKEN" in name or "SECRET" in name or "PASSWORD" in name else value
+        shown = ("<hidden>" if any(word in name for word in ("TOKEN", "SECRET", "PASSWORD", "KEY"))
+                 else value)
         expected = _EXPECTED.get(name, error["msg"])
+        if error["type"] == _REQUIRED_WITH:
+            lines.append(f"configuration error: {name} is required when {error['msg']}; "
+                         f"expected {expected}")
+            continue
         lines.append(f"configuration error: {name}={shown!r} is invalid; expected {expected}")
     return "\n".join(lines)

@@ -105,7 +105,8 @@ class TerminalChat:
             login = line.split(maxsplit=1)[1] if " " in line else DEMO_REP
             await self.show_invite(login)
             return True
-        if line.isdigit() and self.buttons:
+        # At a password or PIN step the line is the secret, even all digits (a PIN).
+        if line.isdigit() and self.buttons and not await self.expects_secret():
             await self.press(int(line))
             return True
         if match := _DEEP_LINK.search(line):

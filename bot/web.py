@@ -28,6 +28,7 @@ from telegram import Bot, Update
 from bot.app import Runtime
 from bot.pages import BodyRefused, SecurityHeaders, read_body
 from bot.sso import build_sso_routes
+from bot.storage import STORE_ERRORS
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,13 @@ def build_web_app(runtime: Runtime, *, webhook_path: str, secret: str | None) ->
         update = _parse_update(body, app.bot)
         if update is None:
             return JSONResponse({"ok": False, "error": "not an update"}, status_code=400)
+        try:
+            # Recorded before the 200 that makes Telegram forget it (bot/inbox.py).
+            await runtime.services.inbox.record([update.to_dict()])
+        except STORE_ERRORS as exc:
+            log.warning("webhook: could not record update %s (%s); Telegram will retry",
+                        update.update_id, exc)
+            return JSONResponse({"ok": False, "error": "unavailable"}, status_code=503)
         await app.update_queue.put(update)
         return JSONResponse({"ok": True})
 

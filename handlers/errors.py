@@ -10,9 +10,9 @@ from telegram.error import Forbidden, TelegramError
 from bot.context import BotContext
 from bot.outbound import answer
 from bot.scope import CURRENT_SESSION
-from bot.views import common
+from bot.views import common, pairing
 from handlers.access import ask_to_unlock
-from integrations.artis.errors import ArtisUnavailable, SessionExpired
+from integrations.artis.errors import AccountLocked, ArtisUnavailable, SessionExpired
 
 log = logging.getLogger("crmbot.errors")
 
@@ -33,6 +33,11 @@ async def on_error(update: object, context: BotContext) -> None:
         if isinstance(error, SessionExpired) and session.link is not None:
             log.info("artis.net session expired (%s)", where)
             await ask_to_unlock(update, context, expired=True)
+        elif isinstance(error, AccountLocked) and session.link is not None:
+            # artis.net locked the account: the rep's administrator's job, not a crash.
+            log.info("artis.net account locked (%s)", where)
+            await context.services.sessions.end_flow(session)
+            await answer(update, pairing.account_locked_at_artis(t, session.link.login))
         elif isinstance(error, ArtisUnavailable):
             log.warning("artis.net unavailable (%s): %s", where, error)
             await answer(update, common.artis_unavailable(t))

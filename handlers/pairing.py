@@ -14,16 +14,21 @@ from bot import outbound, steps
 from bot.context import BotContext
 from bot.outbound import answer, delete_secret
 from bot.services.pairing import (
+    AccountLockedAtArtis,
     LockedOut,
     LoggedIn,
     LoginOutcome,
+    NoAnswer,
+    PinNeedsPassword,
+    PinRevoked,
+    PinUnlocked,
     PrerequisitesMissing,
     WrongPassword,
+    WrongPin,
 )
-from bot.services.sessions import ChatSession
 from bot.views import common, pairing
 from bot.views.common import HelpCb, HelpTopic
-from handlers.access import replay
+from handlers.access import TYPED_TEXT, replay
 from handlers.steps import on_step
 
 log = logging.getLogger(__name__)
@@ -41,7 +46,8 @@ async def login_password(update: Update, context: BotContext) -> None:
     secret = _secret_text(update)
     await delete_secret(update.effective_message)
     session, services = context.session, context.services
-    outcome = await services.pairing.log_in(session, session.flow.data["login"], secret)
+    async with outbound.typing(update):
+        outcome = await services.pairing.log_in(session, session.flow.data["login"], secret)
     await _after_login(update, context, outcome, unlocking=False)
 
 
@@ -53,7 +59,8 @@ async def unlock_password(update: Update, context: BotContext) -> None:
     if session.link is None:
         await context.services.sessions.end_flow(session)
         return
-    outcome = await context.services.pairing.log_in(session, session.link.login, secret)
+    async with outbound.typing(update):
+        outcome = await context.services.pairing.unlock_with_password(session, secret)
     await _after_login(update, context, outcome, unlocking=True)
 
 
@@ -62,12 +69,17 @@ async def _after_login(update: Update, context: BotContext, outcome: LoginOutcom
     session, services, t = context.session, context.services, context.l10n
     match outcome:
         case WrongPassword(attempts_left=left):
-            await answer(update, pairing.wrong_password(t, left))
+            await answer(update, pairing.wrong_password(t, left, unlocking=unlocking))
         case LockedOut():
             await services.sessions.end_flow(session)
-            await answer(update, pairing.locked_out(t, outcome.minutes))
+            await answer(update, pairing.locked_out(t, outcome.minutes, unlocking=unlocking))
             if outcome.just_locked and outcome.manager_user_id:
                 await _tell_manager(context, outcome)
+        case AccountLockedAtArtis(login=login):
+            await services.sessions.end_flow(session)
+            await answer(update, pairing.account_locked_at_artis(t, login))
+        case NoAnswer(seconds=seconds):
+            await answer(update, pairing.no_answer(t, seconds))
         case PrerequisitesMissing(user=user, missing=missing):
             await services.sessions.end_flow(session)
             await answer(update, pairing.missing_prerequisites(t, user, missing))
@@ -76,7 +88,7 @@ async def _after_login(update: Update, context: BotContext, outcome: LoginOutcom
             await services.sessions.end_flow(session)
             if unlocking:
                 await answer(update, pairing.unlocked(t))
-                await resume(context, session, pending)
+                await resume(update, context, pending)
             else:
                 await answer(update, pairing.home(t, user))
                 await services.commands.apply_to_chat(context.bot, session)
@@ -93,12 +105,16 @@ async def _tell_manager(context: BotContext, outcome: LockedOut) -> None:
         log.warning("could not warn manager chat %s: %s", manager_id, exc)
 
 
-async def resume(context: BotContext, session: ChatSession,
-                 pending: dict[str, Any] | None) -> None:
-    """Replay the request that was waiting for the unlock (queued after this update)."""
+async def resume(update: Update, context: BotContext, pending: dict[str, Any] | None) -> None:
+    """Carry out the request that was waiting for the unlock (queued after this update);
+    typed text was not kept: ask for it again."""
     if not pending:
         return
-    await context.application.update_queue.put(replay(pending, context.bot))
+    kept = replay(pending, context.bot)
+    if kept is not None:
+        await context.application.update_queue.put(kept)
+    elif pending.get("kind") == TYPED_TEXT:
+        await answer(update, pairing.send_text_again(context.l10n))
 
 
 @on_step(steps.UNLOCK_PIN)
@@ -106,18 +122,24 @@ async def unlock_pin(update: Update, context: BotContext) -> None:
     secret = _secret_text(update)
     await delete_secret(update.effective_message)
     session, services, t = context.session, context.services, context.l10n
-    result = await services.pairing.unlock_with_pin(session, secret)
-    if result is False:
-        await answer(update, pairing.wrong_pin(t))
-        return
-    if result is None:
-        await services.sessions.goto(session, steps.UNLOCK_PASSWORD, **session.flow.data)
-        await answer(update, pairing.pin_needs_password(t))
-        return
-    pending = session.flow.data.get("pending")
-    await services.sessions.end_flow(session)
-    await answer(update, pairing.unlocked(t))
-    await resume(context, session, pending)
+    async with outbound.typing(update):
+        outcome = await services.pairing.unlock_with_pin(session, secret)
+    match outcome:
+        case WrongPin(attempts_left=left):
+            await answer(update, pairing.wrong_pin(t, left))
+        case PinRevoked():
+            await services.sessions.goto(session, steps.UNLOCK_PASSWORD, **session.flow.data)
+            await answer(update, pairing.pin_revoked(t))
+        case PinNeedsPassword():
+            await services.sessions.goto(session, steps.UNLOCK_PASSWORD, **session.flow.data)
+            await answer(update, pairing.pin_needs_password(t))
+        case NoAnswer(seconds=seconds):
+            await answer(update, pairing.no_answer(t, seconds))
+        case PinUnlocked():
+            pending = session.flow.data.get("pending")
+            await services.sessions.end_flow(session)
+            await answer(update, pairing.unlocked(t))
+            await resume(update, context, pending)
 
 
 async def use_password(update: Update, context: BotContext) -> None:

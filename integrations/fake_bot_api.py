@@ -80,6 +80,7 @@ class FakeBotApi:
         self.calls: list[ApiCall] = []
         self.messages: dict[tuple[int, int], dict[str, Any]] = {}
         self.deleted: list[tuple[int, int]] = []
+        self.left_chats: list[int] = []
         self.files: dict[str, bytes] = {}
         self.commands: dict[str, list[dict[str, Any]]] = {}
         self.webhook: dict[str, Any] | None = None
@@ -89,6 +90,7 @@ class FakeBotApi:
         self._update_ids = itertools.count(int(time.time() * 1000) % 2_000_000_000)
         self._pending_updates: asyncio.Queue[dict[str, Any]] | None = None
         self._answered_queries: set[str] = set()
+        self._unacked: list[dict[str, Any]] = []  # returned by getUpdates, not yet acknowledged
 
     # -- wiring ---------------------------------------------------------------------
     def transport(self) -> httpx.MockTransport:
@@ -226,6 +228,10 @@ class FakeBotApi:
     def _m_sendChatAction(self, params: dict[str, Any], files: dict[str, bytes]) -> bool:
         return True
 
+    def _m_leaveChat(self, params: dict[str, Any], files: dict[str, bytes]) -> bool:
+        self.left_chats.append(int(params["chat_id"]))
+        return True
+
     def _m_answerCallbackQuery(self, params: dict[str, Any], files: dict[str, bytes]) -> bool:
         if len(params.get("text") or "") > 200:
             raise BotApiError(400, "Bad Request: answer text is too long")
@@ -311,16 +317,23 @@ class FakeBotApi:
 
     async def _m_getUpdates(self, params: dict[str, Any],
                             files: dict[str, bytes]) -> list[dict[str, Any]]:
+        """As Telegram: updates stay pending until a later call's ``offset`` passes them, so a
+        bot that dies before asking again gets the same batch after its restart."""
+        offset = int(params["offset"]) if params.get("offset") not in (None, "") else None
+        if offset is not None:
+            self._unacked = [u for u in self._unacked if u["update_id"] >= offset]
+        if self._unacked:
+            return list(self._unacked[:100])
         queue = self._updates_queue()
         timeout = float(params.get("timeout") or 0)
-        batch: list[dict[str, Any]] = []
         try:
-            batch.append(await asyncio.wait_for(queue.get(), timeout=max(timeout, 0.01)))
+            self._unacked.append(await asyncio.wait_for(queue.get(),
+                                                        timeout=max(timeout, 0.01)))
         except TimeoutError:
             return []
-        while not queue.empty() and len(batch) < 100:
-            batch.append(queue.get_nowait())
-        return batch
+        while not queue.empty() and len(self._unacked) < 100:
+            self._unacked.append(queue.get_nowait())
+        return list(self._unacked)
 
     def push_update(self, update: dict[str, Any]) -> None:
         """Make ``update`` available to a bot polling with getUpdates."""

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
 import pytest
+import redis
 
 from bot.settings import Settings
 from tests.artis_fixtures import *  # noqa: F403 - demo_artis, artis, artis_client, artis_login
 from tests.harness import BotHarness, make_settings, running_bot
 from tests.store_fixtures import *  # noqa: F403 - store, store_kind, make_store, ...
-from tests.store_fixtures import REDIS_URL
+from tests.store_fixtures import REDIS_URL, SESSION_PREFIX, new_namespace, wipe_redis_namespace
 
 
 @pytest.fixture(params=["sqlite", "redis"])
@@ -22,24 +22,44 @@ def backend(request: pytest.FixtureRequest) -> str:
     return request.param
 
 
+@pytest.fixture(scope="session", autouse=True)
+def no_redis_key_left() -> Iterator[None]:
+    """Fail the session if a test left keys in the shared Redis: every test's keys live
+    under its own namespace in this session's prefix, and are deleted at its teardown."""
+    yield
+    client = redis.Redis.from_url(REDIS_URL, decode_responses=True)
+    try:
+        left = list(client.scan_iter(match=f"{SESSION_PREFIX}*", count=1000))
+        if left:
+            client.unlink(*left)  # clean anyway, then say which tests leak
+    except redis.ConnectionError:
+        return  # no Redis: the Redis tests failed already
+    finally:
+        client.close()
+    assert not left, f"{len(left)} Redis keys left by tests, e.g. {sorted(left)[:5]}"
+
+
 @pytest.fixture
-def bot_settings(tmp_path: Path, artis, backend: str) -> Callable[..., Settings]:
-    """Settings for a bot on this test's store; every call shares the same data."""
-    namespace = f"test:{uuid.uuid4().hex}"
+async def bot_settings(tmp_path: Path, artis, backend: str
+                       ) -> AsyncIterator[Callable[..., Settings]]:
+    """Settings for a bot on this test's store; every call shares the same data. The
+    test's Redis namespace is purged at teardown, whichever bots it started."""
+    namespace = new_namespace()
     redis_url = REDIS_URL if backend == "redis" else None
 
     def build(**extra: object) -> Settings:
         return make_settings(tmp_path, artis.url, redis_url=redis_url, namespace=namespace,
                              **extra)
 
-    return build
+    yield build
+    if redis_url is not None:
+        await wipe_redis_namespace(namespace)
 
 
 @pytest.fixture
 async def bot(bot_settings: Callable[..., Settings]) -> AsyncIterator[BotHarness]:
     async with running_bot(bot_settings()) as harness:
         yield harness
-    await _purge(bot_settings())
 
 
 @pytest.fixture
@@ -50,13 +70,3 @@ def start_bot(bot_settings: Callable[..., Settings]
         return running_bot(bot_settings(**extra))
     return start
 
-
-async def _purge(settings: Settings) -> None:
-    if settings.redis_url is None:
-        return
-    import redis.asyncio as redis
-
-    client = redis.Redis.from_url(settings.redis_url)
-    async for key in client.scan_iter(match=f"{settings.store_namespace}:*"):
-        await client.delete(key)
-    await client.aclose()

@@ -8,6 +8,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+from cryptography.fernet import Fernet
+
 from bot.inbound import deliver
 from bot.runtime import Runtime, open_runtime
 from bot.settings import Settings
@@ -20,8 +22,15 @@ def new_user(first_name: str = "Camille", language_code: str | None = "fr") -> S
     return SimUser(id=next(_user_ids), first_name=first_name, language_code=language_code)
 
 
+#: The STORE_ENCRYPTION_KEY of every Redis-backed bot of this test session (so a restart, or
+#: a second process, opens what the first one sealed).
+TEST_STORE_KEY = Fernet.generate_key().decode()
+
+
 def make_settings(data_dir: Path, artis_url: str, *, redis_url: str | None = None,
                   namespace: str = "crmbot", **extra: Any) -> Settings:
+    if redis_url is not None:
+        extra.setdefault("store_encryption_key", TEST_STORE_KEY)
     return Settings(_env_file=None, data_dir=data_dir, artis_url=artis_url, redis_url=redis_url,
                     store_namespace=namespace, artis_service_login="bot.service",
                     artis_service_password="demo", artis_timeout=2.0, **extra)

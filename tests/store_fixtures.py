@@ -10,8 +10,10 @@
   sibling namespace on the same backing data instead.
 * ``store_namespace`` - the per-test namespace.
 
-Redis is ``TEST_REDIS_URL`` (default ``redis://127.0.0.1:6379/0``); every test
-uses a ``test:<uuid>`` namespace and its keys are deleted afterwards.
+Redis is ``TEST_REDIS_URL`` (default ``redis://127.0.0.1:6379/0``), shared with other
+runs. Every test uses its own namespace ``test:<session>:<test>`` (``new_namespace()``)
+and its keys are deleted afterwards; ``tests/conftest.py`` fails the session if any key
+of this session's ``test:<session>:`` prefix is left.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from bot.storage import RedisStore, SQLiteStore, Store
 
 __all__ = [
     "REDIS_URL",
+    "SESSION_PREFIX",
     "STORE_KINDS",
     "MakeStore",
     "make_store",
@@ -39,6 +42,14 @@ __all__ = [
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 STORE_KINDS = ("sqlite", "redis")
+#: Every Redis key this test session writes starts with it (other runs share the server).
+SESSION_PREFIX = f"test:{uuid.uuid4().hex[:12]}:"
+
+
+def new_namespace() -> str:
+    """A fresh per-test namespace under this session's prefix (≤ 64 characters, the
+    limit of STORE_NAMESPACE)."""
+    return f"{SESSION_PREFIX}{uuid.uuid4().hex[:16]}"
 
 
 class MakeStore(Protocol):
@@ -52,13 +63,14 @@ def store_kind(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def store_namespace() -> str:
-    return f"test:{uuid.uuid4().hex}"
+    return new_namespace()
 
 
-async def _wipe_redis_namespace(namespace: str) -> None:
+async def wipe_redis_namespace(namespace: str) -> None:
+    """Delete every key of ``namespace`` (and of its sibling namespaces ``namespace:*``)."""
     client = aioredis.from_url(REDIS_URL, decode_responses=True)
     try:
-        # The namespace is "test:<hex>", no glob specials to escape.
+        # The namespace is "test:<hex>:<hex>", no glob specials to escape.
         batch: list[str] = []
         async for key in client.scan_iter(match=f"{namespace}*", count=1000):
             batch.append(key)
@@ -96,7 +108,7 @@ async def make_store(tmp_path: Path, store_namespace: str) -> AsyncIterator[Make
     for s in reversed(opened):
         await s.close()
     if used_redis:
-        await _wipe_redis_namespace(store_namespace)
+        await wipe_redis_namespace(store_namespace)
 
 
 @pytest.fixture

@@ -237,3 +237,17 @@ async def test_a_busy_chat_makes_an_update_wait_not_interleave(bot: BotHarness) 
     await job
     assert order == ["job starts", "job ends", "update answered"]
     assert "Ce que je sais faire" in reply[0]
+
+
+def test_a_worker_imports_the_services_without_any_handler() -> None:
+    """What a background worker loads: the services, the scope and the outbound path —
+    no PTB handler, no Application assembly, no web server."""
+    import subprocess
+    import sys
+
+    probe = ("import sys, bot.container, bot.scope, bot.outbound, bot.views.common; "
+             "print(sorted(m for m in sys.modules if m.split('.')[0] == 'handlers' "
+             "or m in ('bot.app', 'bot.runtime', 'bot.web', 'starlette')))")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                            check=True)
+    assert result.stdout.strip() == "[]"

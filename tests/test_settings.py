@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 
 from bot.settings import SettingsError, load_settings
 
@@ -95,7 +96,8 @@ def test_webhook_without_token_is_refused_clearly(tmp_path: Path) -> None:
 
 
 def test_unreachable_redis_stops_start_up_with_one_line(tmp_path: Path) -> None:
-    done = _cli(["demo"], {"REDIS_URL": "redis://user:hunter2@127.0.0.1:1/0"}, tmp_path)
+    done = _cli(["demo"], {"REDIS_URL": "redis://user:hunter2@127.0.0.1:1/0",
+                           "STORE_ENCRYPTION_KEY": Fernet.generate_key().decode()}, tmp_path)
     assert done.returncode == 1
     assert "Traceback" not in done.stderr
     [line] = done.stderr.strip().splitlines()

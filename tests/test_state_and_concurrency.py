@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.harness import BotHarness, new_user
+from tests.harness import TEST_STORE_KEY, BotHarness, new_user
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -36,6 +36,7 @@ async def test_two_processes_on_one_redis_continue_each_others_steps(
     settings = bot_settings().model_dump(mode="json", include={
         "data_dir", "artis_url", "redis_url", "store_namespace", "artis_service_login"})
     settings["artis_service_password"] = "demo"
+    settings["store_encryption_key"] = TEST_STORE_KEY  # secrets do not dump
 
     def run_step(text: str) -> list[str]:
         done = subprocess.run(

@@ -307,6 +307,17 @@ async def test_enter_marks_locks_and_reads_once(store: Store) -> None:
     assert await store.release(entry.lease) is False  # once
 
 
+async def test_release_deletes_the_work_record_with_the_lock(store: Store) -> None:
+    await store.set("inbox:10", "record")
+    await store.set("inbox:11", "kept")
+    entry = await store.enter("seen:10", 60, "chat:1", 10, [])
+    assert entry.lease is not None
+    assert await store.release(entry.lease, delete=["inbox:10"]) is True
+    assert await store.get_many("inbox:10", "inbox:11") == [None, "kept"]
+    async with store.lock("chat:1", wait=0):
+        pass
+
+
 async def test_enter_reads_nothing_when_asked_nothing(store: Store) -> None:
     entry = await store.enter("seen:1", 60, "chat:1", 10, [])
     assert entry.fresh and entry.lease is not None and entry.values == ()

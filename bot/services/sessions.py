@@ -4,22 +4,33 @@ The session is read from the store at each update (``bot/pipeline.py``) and
 every change is written back *before* the reply goes out, so a multi-step flow
 survives a restart and two bot processes sharing Redis continue each other's
 steps (the aiogram FSM model, not PTB's in-process ConversationHandler).
+
+The artis.net session token is sealed (Fernet, ``bot/services/vault.py``) when a
+link is written and opened when it is read, here and nowhere else: the store
+never holds it in clear, and the rest of the bot sees ``ArtisLink.artis_token``,
+in memory. A token past ``token_expires_at``, or one no key opens, reads as None:
+the rep is asked for the password and the pairing stays.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PrivateAttr
 
 from bot import keys
 from bot.i18n import L10n, pick_locale
+from bot.services.vault import TokenVault
 from bot.steps import Step, lookup
 from bot.storage import Store
+
+log = logging.getLogger(__name__)
 
 FLOW_TTL = 24 * 3600  # an abandoned multi-step flow is forgotten after a day
 
@@ -37,12 +48,34 @@ class ArtisLink(BaseModel):
 
     login: str
     display_name: str
-    artis_token: str | None = None  # artis.net session token (None once artis.net expired it)
+    # The artis.net session token as stored: sealed by SessionRepo, never in clear.
+    artis_token_enc: str | None = None
+    token_expires_at: float | None = None  # epoch seconds; past it the rep gives the password
     locked: bool = False  # idle lock: a password (or the rep's PIN) is needed to go on
     linked_at: float = Field(default_factory=time.time)
     last_seen: float = Field(default_factory=time.time)
     pin_hash: str | None = None
     is_manager: bool = False
+    _token: str | None = PrivateAttr(default=None)  # the clear token, in memory only
+
+    @property
+    def artis_token(self) -> str | None:
+        """The artis.net session token while it is valid; None: ask for the password."""
+        if self._token is None or self.token_expires_at is None:
+            return None
+        return self._token if time.time() < self.token_expires_at else None
+
+    def with_token(self, token: str, expires_at: float) -> ArtisLink:
+        """A copy holding a fresh artis.net session token (sealed when saved)."""
+        link = self.model_copy(update={"artis_token_enc": None, "token_expires_at": expires_at})
+        link._token = token
+        return link
+
+    def without_token(self) -> ArtisLink:
+        """A copy without the token: only the password unlocks (the pairing stays)."""
+        link = self.model_copy(update={"artis_token_enc": None, "token_expires_at": None})
+        link._token = None
+        return link
 
 
 @dataclass
@@ -69,10 +102,39 @@ class ChatSession:
 class SessionRepo:
     """Reads and writes chat sessions in the store."""
 
-    def __init__(self, store: Store, *, default_lang: str, tz: ZoneInfo) -> None:
+    def __init__(self, store: Store, *, default_lang: str, tz: ZoneInfo, vault: TokenVault,
+                 token_ttl: float = 12 * 3600) -> None:
         self.store = store
         self.default_lang = default_lang
         self.tz = tz
+        self.vault = vault
+        self.token_ttl = token_ttl  # ARTIS_SESSION_TTL
+
+    def token_deadline(self, artis_expires_at: datetime | None = None) -> float:
+        """When a token artis.net just issued stops being used: ``ARTIS_SESSION_TTL`` from
+        now, or earlier if artis.net says its session ends sooner."""
+        deadline = time.time() + self.token_ttl
+        if artis_expires_at is not None:
+            deadline = min(deadline, artis_expires_at.timestamp())
+        return deadline
+
+    def _sealed(self, link: ArtisLink) -> str:
+        """The link as stored: the token sealed (or gone, once expired)."""
+        token = link.artis_token
+        return link.model_copy(update={
+            "artis_token_enc": self.vault.seal(token) if token else None,
+            "token_expires_at": link.token_expires_at if token else None,
+        }).model_dump_json()
+
+    def _opened(self, raw: str) -> ArtisLink:
+        link = ArtisLink.model_validate_json(raw)
+        if link.artis_token_enc is not None and link.token_expires_at is not None \
+                and time.time() < link.token_expires_at:
+            link._token = self.vault.open(link.artis_token_enc)
+            if link._token is None:
+                log.warning("the artis.net token of %s does not open with STORE_ENCRYPTION_KEY "
+                            "(key changed?); the rep will be asked for the password", link.login)
+        return link
 
     async def load(self, chat_id: int, user_id: int, telegram_lang: str | None) -> ChatSession:
         values = await self.store.get_many(*self.keys_of(chat_id, user_id))
@@ -93,7 +155,7 @@ class SessionRepo:
             lang=pick_locale(lang, telegram_lang, self.default_lang),
             tz=self.tz,
             flow=Flow.model_validate_json(flow_raw) if flow_raw else Flow(),
-            link=ArtisLink.model_validate_json(link_raw) if link_raw else None,
+            link=self._opened(link_raw) if link_raw else None,
         )
 
     async def l10n_of(self, user_id: int) -> L10n:
@@ -119,7 +181,7 @@ class SessionRepo:
 
     async def save_link(self, session: ChatSession, link: ArtisLink) -> None:
         previous, session.link = session.link, link
-        await self.store.set(keys.link(session.user_id), link.model_dump_json())
+        await self.store.set(keys.link(session.user_id), self._sealed(link))
         if previous is None or previous.login != link.login:
             # The reverse index (artis login -> Telegram user) changes only on (re)pairing.
             await self.store.set(keys.linked_login(link.login), str(session.user_id))
@@ -132,7 +194,7 @@ class SessionRepo:
         if user_id is None:
             return None
         raw = await self.store.get(keys.link(int(user_id)))
-        return int(user_id), ArtisLink.model_validate_json(raw) if raw else None
+        return int(user_id), self._opened(raw) if raw else None
 
     async def unlink_login(self, login: str, user_id: int) -> None:
         """Forget a pairing from the artis.net side (admin revoke, re-pairing elsewhere),

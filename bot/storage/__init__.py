@@ -8,6 +8,7 @@ from pathlib import Path
 from redis.exceptions import RedisError
 
 from bot.storage.base import Entry, Lease, LockTimeout, QueueItem, Store
+from bot.storage.files import private_dir
 from bot.storage.redis import RedisStore
 from bot.storage.sqlite import SQLiteStore
 
@@ -23,9 +24,8 @@ SQLITE_FILENAME = "crmbot.sqlite3"
 
 async def open_store(redis_url: str | None, data_dir: Path, namespace: str = "crmbot") -> Store:
     """Redis when ``redis_url`` is set (shared by processes/hosts), else the
-    embedded SQLite file ``data_dir / "crmbot.sqlite3"`` (dir created)."""
+    embedded SQLite file ``data_dir / "crmbot.sqlite3"`` (folder 0700, files 0600)."""
     if redis_url:
         return await RedisStore.connect(redis_url, namespace=namespace)
-    data_dir = Path(data_dir)
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir = private_dir(Path(data_dir))
     return await SQLiteStore.open(data_dir / SQLITE_FILENAME, namespace=namespace)

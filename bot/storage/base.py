@@ -133,8 +133,11 @@ class Store(ABC):
         may be someone else's now): the holder has lost it and must stop."""
 
     @abstractmethod
-    async def release(self, lease: Lease) -> bool:
-        """Free a held lease. False (and nothing changes) if it had run out."""
+    async def release(self, lease: Lease, *, delete: Sequence[str] = ()) -> bool:
+        """Free a held lease. False if it had run out (the lock is left as it is).
+
+        ``delete``: keys deleted in the same step, before the lock is freed (e.g. the
+        record of the work just done), whether or not the lease had run out."""
 
     # -- work queues (at-least-once; consumers are idempotent by item_id) ------
     @abstractmethod

@@ -54,8 +54,9 @@ if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 return redis.call('PEXPIRE', KEYS[1], ARGV[2])
 """
 
-# KEYS: lock. ARGV: token. Only the holder releases.
+# KEYS: lock, then keys to delete first. ARGV: token. Only the holder frees the lock.
 _LUA_RELEASE = """
+if #KEYS > 1 then redis.call('DEL', unpack(KEYS, 2)) end
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 return redis.call('DEL', KEYS[1])
 """
@@ -302,8 +303,10 @@ class RedisStore(Store):
         return bool(await self._renew(keys=[f"{self._ns}lock:{lease.name}"],
                                       args=[lease.token, _px(seconds)]))
 
-    async def release(self, lease: Lease) -> bool:
-        if await self._release(keys=[f"{self._ns}lock:{lease.name}"], args=[lease.token]):
+    async def release(self, lease: Lease, *, delete: Sequence[str] = ()) -> bool:
+        lock_key = f"{self._ns}lock:{lease.name}"
+        if await self._release(keys=[lock_key, *(self._k(key) for key in delete)],
+                               args=[lease.token]):
             return True
         log.warning("lock %r expired before it was released", lease.name)
         return False

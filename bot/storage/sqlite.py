@@ -34,6 +34,7 @@ import aiosqlite
 
 from bot.storage._lockgate import LockGates, check_lock_args
 from bot.storage.base import Entry, Lease, QueueItem, Store
+from bot.storage.files import private_file
 
 log = logging.getLogger(__name__)
 
@@ -171,6 +172,11 @@ class SQLiteStore(Store):
 
     async def _connect(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        # 0600 before SQLite opens it: the -wal and -shm files it creates take that mode.
+        private_file(self.path)
+        for sibling in ("-wal", "-shm"):  # left by an earlier version, maybe world-readable
+            if (leftover := self.path.with_name(self.path.name + sibling)).exists():
+                private_file(leftover)
         # isolation_level=None: autocommit; each statement is its own transaction.
         db = await aiosqlite.connect(self.path, isolation_level=None)
         try:
@@ -380,7 +386,9 @@ class SQLiteStore(Store):
                                              "owner": lease.token, "exp": exp, "now": now})
         return bool(rows)
 
-    async def release(self, lease: Lease) -> bool:
+    async def release(self, lease: Lease, *, delete: Sequence[str] = ()) -> bool:
+        if delete:
+            await self.delete(*delete)
         rows = await self._rows(_SQL_UNLOCK, {"ns": self.namespace, "name": lease.name,
                                               "owner": lease.token})
         if not rows or rows[0][0] <= time.time():

@@ -125,6 +125,12 @@ def busy(t: L10n) -> Reply:
                      "moment."))
 
 
+def send_again(t: L10n) -> Reply:
+    """After a crash, for a message that could not be kept (a password or PIN)."""
+    return Reply(t._("Sorry, I restarted while reading your last message and could not keep "
+                     "it (I never store a password or PIN). Please send it again."))
+
+
 def flow_cancelled(t: L10n) -> Reply:
     return Reply(t._("Cancelled."))
 

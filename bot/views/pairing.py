@@ -36,18 +36,46 @@ def invalid_link(t: L10n) -> Reply:
                      "time: ask your manager or administrator for a new QR code."))
 
 
-def wrong_password(t: L10n, attempts_left: int) -> Reply:
+def wrong_password(t: L10n, attempts_left: int, *, unlocking: bool = False) -> Reply:
+    if unlocking:
+        return Reply(t.ngettext(
+            "Wrong password. {n} attempt left before unlocking is blocked for 15 minutes.",
+            "Wrong password. {n} attempts left before unlocking is blocked for 15 minutes.",
+            attempts_left))
     return Reply(t.ngettext(
         "Wrong password. {n} attempt left before pairing is locked for 15 minutes.",
         "Wrong password. {n} attempts left before pairing is locked for 15 minutes.",
         attempts_left))
 
 
-def locked_out(t: L10n, minutes: int) -> Reply:
+def locked_out(t: L10n, minutes: int, *, unlocking: bool = False) -> Reply:
+    if unlocking:
+        return Reply(t.ngettext(
+            "Too many wrong passwords: unlocking is blocked in this chat. Try again in {n} "
+            "minute.",
+            "Too many wrong passwords: unlocking is blocked in this chat. Try again in {n} "
+            "minutes.", minutes))
     return Reply(t.ngettext(
         "Too many wrong passwords: pairing of this account is locked. Try again in {n} minute.",
         "Too many wrong passwords: pairing of this account is locked. Try again in {n} minutes.",
         minutes))
+
+
+def account_locked_at_artis(t: L10n, login: str) -> Reply:
+    return Reply(t._("🔒 Your artis.net account ({login}) is locked in artis.net itself, so I "
+                     "cannot log you in. Only your artis.net administrator can unlock it: ask "
+                     "them, then try again.", login=esc(login)))
+
+
+def no_answer(t: L10n, seconds: int | None) -> Reply:
+    if seconds is None:
+        return Reply(t._("artis.net is not answering right now, so I could not check it. "
+                         "Nothing was kept: send it again in a few minutes."))
+    return Reply(t.ngettext(
+        "artis.net did not answer within {n} second, so I could not check it. Nothing was "
+        "kept: send it again in a few minutes.",
+        "artis.net did not answer within {n} seconds, so I could not check it. Nothing was "
+        "kept: send it again in a few minutes.", seconds))
 
 
 def manager_lockout_notice(t: L10n, rep_name: str, minutes: int) -> Reply:
@@ -98,20 +126,43 @@ def home(t: L10n, user: User) -> Reply:
     return Reply("\n".join(lines))
 
 
-def session_locked(t: L10n, *, with_pin: bool) -> Reply:
+def session_locked(t: L10n, *, with_pin: bool, text_deleted: bool = False) -> Reply:
     if with_pin:
-        return Reply(t._("🔒 Your session is locked. Send your PIN code to unlock it "
-                         "(or /password to use your artis.net password)."))
-    return Reply(t._("🔒 Your session is locked. Send your artis.net password to unlock it; "
-                     "I delete the message right away."))
+        text = t._("🔒 Your session is locked. Send your PIN code to unlock it "
+                   "(or /password to use your artis.net password).")
+    else:
+        text = t._("🔒 Your session is locked. Send your artis.net password to unlock it; "
+                   "I delete the message right away.")
+    if text_deleted:
+        text += "\n\n" + (
+            t._("I deleted the message you just sent, in case it was your PIN code: if it was, "
+                "send it now. Anything else, send it again once unlocked.") if with_pin else
+            t._("I deleted the message you just sent, in case it was your password: if it was, "
+                "send it now. Anything else, send it again once unlocked."))
+    return Reply(text)
+
+
+def send_text_again(t: L10n) -> Reply:
+    return Reply(t._("The message you sent while the session was locked was not kept (it might "
+                     "have been your password): please send it again."))
 
 
 def unlocked(t: L10n) -> Reply:
     return Reply(t._("🔓 Unlocked."))
 
 
-def wrong_pin(t: L10n) -> Reply:
-    return Reply(t._("Wrong PIN code. Try again, or send /password to use your password."))
+def wrong_pin(t: L10n, attempts_left: int) -> Reply:
+    return Reply(t.ngettext(
+        "Wrong PIN code. {n} attempt left, then only your password will unlock. Or send "
+        "/password to use your password now.",
+        "Wrong PIN code. {n} attempts left, then only your password will unlock. Or send "
+        "/password to use your password now.", attempts_left))
+
+
+def pin_revoked(t: L10n) -> Reply:
+    return Reply(t._("Too many wrong PIN codes: I removed your PIN code and closed your "
+                     "artis.net session. Send your artis.net password to unlock (I delete the "
+                     "message right away); /pin then lets you choose a new PIN code."))
 
 
 def pin_needs_password(t: L10n) -> Reply:

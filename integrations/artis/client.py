@@ -108,9 +108,16 @@ class ArtisClient:
     # ----------------------------------------------------------------- sessions
 
     async def login(self, login: str, password: str) -> LoginResult:
-        """Open a session for a rep; the password is used once and never stored."""
+        """Open a session for a rep; the password is used once and never stored.
+
+        Retried only when the connection failed (the password never left): after a read
+        timeout or a 5xx artis.net may have seen it, and a password must not be sent again
+        and again to a slow server (each try may count against the account, and the rep
+        waits for all of them).
+        """
         response = await self._request(
-            "POST", "auth/login", json={"login": login, "password": password}, retry_safe=True
+            "POST", "auth/login", json={"login": login, "password": password},
+            retry_safe=False, connect_retries_only=True,
         )
         return _parse(LoginResult, response)
 
@@ -278,12 +285,14 @@ class ArtisClient:
         json: Any = None,
         headers: Mapping[str, str] | None = None,
         retry_safe: bool | None = None,
+        connect_retries_only: bool = False,
     ) -> httpx.Response:
         """Send with bounded retries, then map the final answer to a model or an exception.
 
         `retry_safe` says whether re-sending after a lost answer cannot duplicate an effect;
         it defaults to True for GET. Connection failures are always retried (nothing was sent),
         503 too (the server refused to process), other 5xx and read timeouts only when safe.
+        ``connect_retries_only`` retries connection failures and nothing else (a login).
         """
         safe = method == "GET" if retry_safe is None else retry_safe
         all_headers = dict(headers or {})
@@ -308,7 +317,7 @@ class ArtisClient:
                 raise ArtisUnavailable(f"{method} {path}: {last_problem}") from exc
             if response.status_code >= 500:
                 last_problem = f"HTTP {response.status_code}"
-                if safe or response.status_code == 503:
+                if safe or (response.status_code == 503 and not connect_retries_only):
                     continue
                 raise ArtisUnavailable(f"{method} {path}: {last_problem}", status_code=500)
             if response.status_code >= 400:

@@ -1,0 +1,141 @@
+"""No update lost to a crash: an update is written to the store before Telegram is told
+it arrived, and crossed out once it has been handled.
+
+Telegram forgets an update as soon as the bot acknowledges it — with the next
+``getUpdates`` offset when polling, with the HTTP 200 of a webhook. PTB's own poller
+acknowledges a batch right after queuing it, so a process killed mid-update lost that
+update (a password already deleted from the chat, and nothing answered). Here:
+
+1. ``record`` writes each update of a batch (``keys.inbox``) *before* the batch is
+   acknowledged: ``bot/polling.py`` records before fetching the next batch, the webhook
+   records before answering 200;
+2. the pipeline handles it as usual and ``finish`` crosses it out, under the chat's
+   lock, before the lock is released;
+3. ``unfinished`` lists the records whose handling started long enough ago that its
+   process must be dead (its chat lock lease ran out); ``bot/polling.py``'s sweeper hands
+   them to the pipeline again, which re-checks under the chat lock that the record is
+   still there (so a slow but living process is never doubled).
+
+An update addressed to a secret step (a password, a PIN) is recorded by its *kind*
+only, never its text: after a crash that rep is asked to send it again.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from bot import keys
+from bot.services.sessions import ArtisLink, Flow
+from bot.steps import lookup
+from bot.storage import Store
+
+INBOX_TTL = 24 * 3600  # Telegram itself keeps an unacknowledged update 24 h
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """An update found unfinished in the inbox."""
+
+    update_id: int
+    chat_id: int
+    user_id: int
+    update: dict[str, Any] | None  # None: withheld (a secret); only its kind is known
+    recorded_at: float
+
+
+class Inbox:
+    def __init__(self, store: Store, *, idle_lock: float) -> None:
+        self.store = store
+        self.idle_lock = idle_lock
+
+    async def record(self, updates: Iterable[dict[str, Any]]) -> None:
+        """Write a batch of raw updates (Bot API JSON) before acknowledging it.
+
+        An update already taken by the pipeline (its de-duplication mark is set) is not
+        written again: it is either being handled (and recorded already) or finished (a
+        redelivery, which the pipeline drops)."""
+        batch = [(update, ids) for update in updates
+                 if (ids := _chat_and_user(update)) is not None]
+        if not batch:
+            return
+        chats = sorted({chat_id for _, (chat_id, _) in batch})
+        users = sorted({user_id for _, (_, user_id) in batch})
+        values = await self.store.get_many(
+            *(keys.seen(int(update["update_id"])) for update, _ in batch),
+            *(keys.flow(chat_id) for chat_id in chats),
+            *(keys.link(user_id) for user_id in users))
+        taken = values[:len(batch)]
+        flows = dict(zip(chats, values[len(batch):len(batch) + len(chats)], strict=True))
+        links = dict(zip(users, values[len(batch) + len(chats):], strict=True))
+        now = time.time()
+        for (update, (chat_id, user_id)), seen in zip(batch, taken, strict=True):
+            if seen is not None:
+                continue
+            # A password may come now: at a secret step, or typed first by a locked rep.
+            withheld = "message" in update and (
+                _at_secret_step(flows[chat_id]) or self._locked(links[user_id], now))
+            record = {"chat_id": chat_id, "user_id": user_id, "at": now,
+                      "update": None if withheld else update}
+            await self.store.set(keys.inbox(int(update["update_id"])), json.dumps(record),
+                                 INBOX_TTL)
+
+    async def is_open(self, update_id: int) -> bool:
+        return await self.store.get(keys.inbox(update_id)) is not None
+
+    async def finish(self, update_id: int) -> None:
+        await self.store.delete(keys.inbox(update_id))
+
+    async def unfinished(self, *, older_than: float) -> list[Recorded]:
+        """Records written more than ``older_than`` seconds ago, oldest first."""
+        found: list[Recorded] = []
+        limit = time.time() - older_than
+        async for key in self.store.scan(keys.inbox_prefix()):
+            raw = await self.store.get(key)
+            if raw is None:
+                continue
+            record = json.loads(raw)
+            if record["at"] <= limit:
+                found.append(Recorded(int(key.rsplit(":", 1)[1]), record["chat_id"],
+                                      record["user_id"], record["update"], record["at"]))
+        return sorted(found, key=lambda item: item.update_id)
+
+
+    def _locked(self, link_raw: str | None, now: float) -> bool:
+        if link_raw is None:
+            return False
+        try:
+            link = ArtisLink.model_validate_json(link_raw)
+        except ValidationError:
+            return True  # unreadable: be safe
+        return link.locked or now - link.last_seen > self.idle_lock
+
+
+def _at_secret_step(flow_raw: str | None) -> bool:
+    if flow_raw is None:
+        return False
+    try:
+        step = lookup(Flow.model_validate_json(flow_raw).step)
+    except ValidationError:
+        return False
+    return step is not None and step.secret
+
+
+def _chat_and_user(update: dict[str, Any]) -> tuple[int, int] | None:
+    """The private chat and user of a raw update (None: nothing to answer, not recorded)."""
+    for kind in ("message", "edited_message", "callback_query"):
+        body = update.get(kind)
+        if not isinstance(body, dict):
+            continue
+        user = body.get("from") or {}
+        chat = body.get("chat") or (body.get("message") or {}).get("chat") or {}
+        user_id = user.get("id") or chat.get("id")
+        chat_id = chat.get("id") or user_id
+        if isinstance(chat_id, int) and isinstance(user_id, int):
+            return chat_id, user_id
+    return None

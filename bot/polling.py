@@ -1,0 +1,95 @@
+"""Long polling that records each batch before Telegram forgets it.
+
+``getUpdates`` acknowledges every update below its ``offset``. PTB's ``Updater`` asks
+for the next batch right after queuing one, so a crash in between lost the batch. This
+loop writes the batch to the inbox (``bot/inbox.py``) first, then queues it, then asks
+for the next one with the new offset. Errors are retried with a growing pause; a
+``RetryAfter`` is honoured.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from telegram import Update
+from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TimedOut
+from telegram.ext import Application
+
+from bot.inbox import Inbox
+from bot.settings import StartupError
+
+log = logging.getLogger(__name__)
+
+ALLOWED_UPDATES = ["message", "callback_query"]
+POLL_TIMEOUT = 30  # seconds Telegram holds a getUpdates open when there is nothing
+MAX_PAUSE = 30.0
+
+
+class PollingRefused(StartupError):
+    """Telegram will not hand this process updates; ``str()`` is one operator line."""
+
+
+class Poller:
+    def __init__(self, app: Application[Any, Any, Any, Any, Any, Any], inbox: Inbox, *,
+                 timeout: int = POLL_TIMEOUT) -> None:
+        self.app = app
+        self.inbox = inbox
+        self.timeout = timeout
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Poll until ``stop`` is set (a pending long poll is cancelled, not awaited)."""
+        offset: int | None = None
+        pause = 0.5
+        while not stop.is_set():
+            fetch = asyncio.ensure_future(self.app.bot.get_updates(
+                offset=offset, timeout=self.timeout, allowed_updates=ALLOWED_UPDATES))
+            stopping = asyncio.ensure_future(stop.wait())
+            await asyncio.wait({fetch, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            stopping.cancel()
+            if not fetch.done():
+                fetch.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await fetch
+                break
+            try:
+                updates: tuple[Update, ...] = fetch.result()
+                if updates:
+                    # Written before the next getUpdates acknowledges them.
+                    await self.inbox.record(update.to_dict() for update in updates)
+            except RetryAfter as exc:
+                await _sleep(stop, _seconds(exc.retry_after))
+                continue
+            except TimedOut:
+                continue
+            except (InvalidToken, Conflict) as exc:
+                # Another process polls with this token, or a webhook is set: no retry.
+                raise PollingRefused(f"startup error: Telegram refused getUpdates: {exc}") \
+                    from None
+            except NetworkError as exc:
+                log.warning("getUpdates failed (%s); retrying in %.1f s", exc, pause)
+                await _sleep(stop, pause)
+                pause = min(pause * 2, MAX_PAUSE)
+                continue
+            except Exception:
+                log.exception("could not record updates; retrying in %.1f s", pause)
+                await _sleep(stop, pause)
+                pause = min(pause * 2, MAX_PAUSE)
+                continue
+            pause = 0.5
+            for update in updates:
+                await self.app.update_queue.put(update)
+            if updates:
+                offset = updates[-1].update_id + 1
+
+
+def _seconds(value: object) -> float:
+    total = getattr(value, "total_seconds", None)
+    return float(total()) if callable(total) else float(value)  # type: ignore[arg-type]
+
+
+async def _sleep(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), timeout=seconds)

@@ -1,0 +1,82 @@
+"""Updates written down before Telegram forgets them, and finished after a crash.
+
+In-process, on both stores: a crash is played by recording an update (what the poller
+or the webhook does before acknowledging it) and marking it taken (what the pipeline
+does when it starts), then never finishing it. ``tests/test_crash_recovery.py`` does
+the same with a real process killed by SIGKILL.
+"""
+
+from __future__ import annotations
+
+import json
+
+from bot import keys
+from bot.inbound import deliver
+from bot.recovery import Sweeper
+from tests.harness import BotHarness, new_user
+
+
+async def crash_during(bot: BotHarness, update: dict) -> None:
+    """The update was recorded and taken, then its process died."""
+    store = bot.services.store
+    await bot.services.inbox.record([update])
+    await store.add(keys.seen(update["update_id"]), "1", 60)
+
+
+async def sweep(bot: BotHarness) -> list[str]:
+    """One sweep of the inbox; the texts the bot then sent."""
+    before = len(bot.api.calls)
+    sweeper = Sweeper(bot.runtime.application, bot.services, after=0)
+    await sweeper.sweep()
+    queue = bot.runtime.application.update_queue
+    while not queue.empty():
+        await deliver(bot.runtime.application, queue.get_nowait())
+    return [c.params.get("text", "") for c in bot.api.calls[before:]
+            if c.method == "sendMessage"]
+
+
+async def test_an_unfinished_request_is_finished_once_by_the_sweeper(bot: BotHarness) -> None:
+    user = new_user()
+    update = bot.api.text_update(user, "/aide")
+    await crash_during(bot, update)
+    [text] = await sweep(bot)
+    assert "Ce que je sais faire" in text
+    assert await sweep(bot) == []  # finished: never twice
+    assert await bot.send(update) == []  # a redelivery by Telegram is dropped
+
+
+async def test_a_finished_update_is_not_recorded_again_when_redelivered(
+        bot: BotHarness) -> None:
+    user = new_user()
+    update = bot.api.text_update(user, "/aide")
+    await bot.services.inbox.record([update])
+    assert len(await bot.send(update)) == 1
+    await bot.services.inbox.record([update])  # Telegram sends it again (not acknowledged)
+    assert await sweep(bot) == []
+
+
+async def test_a_password_is_never_written_down_and_is_asked_again(bot: BotHarness) -> None:
+    user = new_user()
+    invite = await bot.services.pairing.invite("demo.commercial")
+    await bot.say(user, f"/start {invite.token}")
+    update = bot.api.text_update(user, "Secret-Passw0rd!")
+    await crash_during(bot, update)
+    raw = await bot.services.store.get(keys.inbox(update["update_id"]))
+    assert raw is not None and "Secret-Passw0rd!" not in raw
+    assert json.loads(raw)["update"] is None
+    [again] = await sweep(bot)
+    assert "envoyer à nouveau" in again
+    [home] = await bot.say(user, "demo")  # still at the password step
+    assert "Appairage réussi" in home
+
+
+async def test_a_locked_reps_first_text_is_not_written_down(bot: BotHarness) -> None:
+    """A locked rep often types the password before being asked for it."""
+    user = new_user()
+    await bot.pair(user)
+    async with bot.services.scopes.scope(user.id, user.id) as session:
+        await bot.services.pairing.lock(session)
+    update = bot.api.text_update(user, "Secret-Passw0rd!")
+    await bot.services.inbox.record([update])
+    raw = await bot.services.store.get(keys.inbox(update["update_id"]))
+    assert raw is not None and "Secret-Passw0rd!" not in raw
