@@ -39,6 +39,7 @@ the end.
 from __future__ import annotations
 
 import argparse
+import base64
 import contextlib
 import json
 import os
@@ -214,6 +215,8 @@ def our_bot(fake_url: str, artis_url: str, redis_url: str, data_dir: Path,
     env = {"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": fake_url, "REDIS_URL": redis_url,
            "STORE_NAMESPACE": ns, "ARTIS_URL": artis_url, "ARTIS_SERVICE_LOGIN": "bot.service",
            "ARTIS_SERVICE_PASSWORD": "demo", "TELEGRAM_SEND_RATE": "0", "LOG_LEVEL": "WARNING",
+           # A throwaway Fernet key (32 random bytes, urlsafe base64), as an operator sets one.
+           "STORE_ENCRYPTION_KEY": base64.urlsafe_b64encode(os.urandom(32)).decode(),
            "DATA_DIR": str(data_dir), **extra_env}
     argv = [str(OUR_VENV_BIN / "crmbot"), "run"]
     if cprofile:  # the whole life of the process, written when it stops
@@ -241,7 +244,14 @@ def running(spec: BotSpec, fake: Fake, log_dir: Path) -> Iterator[tuple[subproce
     try:
         # Queued while the interpreter starts: waiting when the bot first polls.
         fake.load(plan("message", 1, 1, FIRST_CHAT - 1), 1)
-        result = fake.wait(60)
+        deadline = time.monotonic() + 60
+        while True:
+            result = fake.wait(1)
+            if result["answered"][0] or time.monotonic() > deadline:
+                break
+            if proc.poll() is not None:
+                raise RuntimeError(f"{spec.name} exited with {proc.returncode}; see "
+                                   f"{log_dir / (spec.name + '.log')}")
         cold = result["answered"][0] - start if result["answered"][0] else float("nan")
         if not result["answered"][0]:
             print(f"!! {spec.name}: no answer to the first update within 60 s: {result['calls']}")

@@ -307,6 +307,19 @@ async def test_enter_marks_locks_and_reads_once(store: Store) -> None:
     assert await store.release(entry.lease) is False  # once
 
 
+async def test_set_many_writes_every_key_with_its_ttl(store: Store) -> None:
+    await store.set("b", "old")
+    await store.set_many({"a": "1", "b": "2", "c": "é" * 1000}, ttl=30)
+    assert await store.get_many("a", "b", "c") == ["1", "2", "é" * 1000]
+    assert 29 < (await store.ttl("b") or 0) <= 30
+    await store.set_many({"short": "x"}, ttl=0.2)
+    await asyncio.sleep(0.35)
+    assert await store.get("short") is None
+    await store.set_many({})  # nothing to do
+    with pytest.raises(ValueError):
+        await store.set_many({"a": "1"}, ttl=0)
+
+
 async def test_release_deletes_the_work_record_with_the_lock(store: Store) -> None:
     await store.set("inbox:10", "record")
     await store.set("inbox:11", "kept")

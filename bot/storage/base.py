@@ -13,7 +13,7 @@ Values are ``str`` (the repositories store JSON).
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 
@@ -75,6 +75,11 @@ class Store(ABC):
     @abstractmethod
     async def set(self, key: str, value: str, ttl: float | None = None) -> None:
         """Write (overwrite) a value; ``ttl`` in seconds, None = forever."""
+
+    @abstractmethod
+    async def set_many(self, items: Mapping[str, str], ttl: float | None = None) -> None:
+        """``set`` of several keys, all with ``ttl``, in one round trip (each key on its
+        own: not a transaction)."""
 
     @abstractmethod
     async def add(self, key: str, value: str, ttl: float | None = None) -> bool:

@@ -22,7 +22,7 @@ import logging
 import math
 import re
 import secrets
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
@@ -196,6 +196,15 @@ class RedisStore(Store):
 
     async def set(self, key: str, value: str, ttl: float | None = None) -> None:
         await self.client.set(self._k(key), value, px=None if ttl is None else _px(ttl))
+
+    async def set_many(self, items: Mapping[str, str], ttl: float | None = None) -> None:
+        if not items:
+            return
+        px = None if ttl is None else _px(ttl)
+        async with self.client.pipeline(transaction=False) as pipe:
+            for key, value in items.items():
+                pipe.set(self._k(key), value, px=px)
+            await pipe.execute()
 
     async def add(self, key: str, value: str, ttl: float | None = None) -> bool:
         px = None if ttl is None else _px(ttl)

@@ -26,7 +26,7 @@ import math
 import secrets
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
@@ -234,6 +234,16 @@ class SQLiteStore(Store):
         now = time.time()
         exp = _expiry(ttl, now)
         await self._rows(_SQL_SET, {"ns": self.namespace, "key": key, "value": value, "exp": exp})
+        await self._maybe_purge(now)
+
+    async def set_many(self, items: Mapping[str, str], ttl: float | None = None) -> None:
+        if not items:
+            return
+        now = time.time()
+        exp = _expiry(ttl, now)
+        await self.db.executemany(_SQL_SET, [
+            {"ns": self.namespace, "key": key, "value": value, "exp": exp}
+            for key, value in items.items()])
         await self._maybe_purge(now)
 
     async def add(self, key: str, value: str, ttl: float | None = None) -> bool:
