@@ -75,12 +75,18 @@ class Inbox:
         links = dict(zip(users, values[len(batch) + len(chats):], strict=True))
         now = time.time()
         records: dict[str, str] = {}
+        earlier: set[int] = set()  # chats with an earlier update in this batch
         for (update, (chat_id, user_id)), seen in zip(batch, taken, strict=True):
+            follows = chat_id in earlier
+            earlier.add(chat_id)
             if seen is not None:
                 continue
-            # A password may come now: at a secret step, or typed first by a locked rep.
+            # A password may come now: at a secret step, typed first by a locked rep, or
+            # right after an earlier update of this batch that may open a secret step
+            # ("/pin" then "4821"): the step it will be read at is not known yet.
             withheld = "message" in update and (
-                _at_secret_step(flows[chat_id]) or self._locked(links[user_id], now))
+                follows or _at_secret_step(flows[chat_id])
+                or self._locked(links[user_id], now))
             record = {"chat_id": chat_id, "user_id": user_id, "at": now,
                       "update": None if withheld else update}
             records[keys.inbox(int(update["update_id"]))] = json.dumps(record)
