@@ -24,9 +24,7 @@ from contextvars import ContextVar
 
 from bot import keys
 from bot.services.sessions import ChatSession, SessionRepo
-from bot.storage import Store
-from bot.storage._lockgate import MAX_HOLD
-from bot.storage.base import Lease
+from bot.storage import MAX_HOLD, Lease, Store
 
 log = logging.getLogger(__name__)
 
