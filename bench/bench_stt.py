@@ -119,7 +119,7 @@ def main() -> int:
                              capture_output=True, text=True)
         runs[config] = json.loads(out.stdout.strip().splitlines()[-1])
     print(f"{os.cpu_count()} cores; {len(refs)} clips, "
-          f"{sum(r['duration'] for r in list(runs.values())[0]['results'][1:]):.0f} s of audio")
+          f"{sum(r['duration'] for r in next(iter(runs.values()))['results'][1:]):.0f} s of audio")
     if "ours" in runs:
         print(f"ours: prompt {runs['ours']['results'][0]['prompt']!r}")
         print(f"ours: hotwords {' '.join(runs['ours']['results'][0]['hotwords'])!r}\n")

@@ -43,7 +43,7 @@ def decode(audio: bytes, *, limit: float = MAX_SECONDS) -> np.ndarray:
             resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
             for packet in container.demux(stream):
                 for frame in packet.decode():
-                    for out in resampler.resample(frame):  # type: ignore[arg-type]
+                    for out in resampler.resample(frame):
                         chunk = out.to_ndarray().reshape(-1)
                         chunks.append(chunk)
                         count += chunk.shape[0]

@@ -31,11 +31,20 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from integrations.speech.audio import SAMPLE_RATE, decode
-from integrations.speech.base import MAX_SECONDS, Segment, SpeechUnavailable, Transcript
+from integrations.speech.base import (
+    MAX_SECONDS,
+    Segment,
+    SpeechError,
+    SpeechUnavailable,
+    Transcript,
+)
 from integrations.speech.model import PACKAGED_BASE_SHA256, resolve_model
+
+if TYPE_CHECKING:
+    import numpy as np
 
 ExecutorKind = Literal["process", "thread"]
 
@@ -85,9 +94,8 @@ class _Engine:
         self.config = config
         self.origin = source.origin
 
-    def transcribe(self, audio: bytes, language: str, prompt: str | None,
+    def transcribe(self, samples: np.ndarray, language: str, prompt: str | None,
                    hotwords: list[str] | None) -> Transcript:
-        samples = decode(audio, limit=self.config.max_seconds)
         segments, _info = self.model.transcribe(
             samples, language=language, task="transcribe", beam_size=self.config.beam_size,
             vad_filter=self.config.vad, initial_prompt=prompt or None,
@@ -99,19 +107,32 @@ class _Engine:
                           language=language, segments=found)
 
 
-# One engine per worker process (the process pool's initializer loads it).
+# One engine per worker process (the process pool's initializer loads it). A load that
+# fails is kept and raised by every call (typed), rather than breaking the pool.
 _worker_engine: _Engine | None = None
+_worker_error: SpeechError | None = None
 
 
 def _init_worker(config: WhisperConfig) -> None:
-    global _worker_engine
-    _worker_engine = _Engine(config)
+    global _worker_engine, _worker_error
+    try:
+        _worker_engine = _Engine(config)
+    except SpeechError as exc:
+        _worker_error = exc
+
+
+def _loaded_worker() -> _Engine:
+    if _worker_error is not None:
+        raise _worker_error
+    assert _worker_engine is not None
+    return _worker_engine
 
 
 def _in_worker(audio: bytes, language: str, prompt: str | None,
                hotwords: list[str] | None) -> Transcript:
-    assert _worker_engine is not None
-    return _worker_engine.transcribe(audio, language, prompt, hotwords)
+    engine = _loaded_worker()
+    samples = decode(audio, limit=engine.config.max_seconds)
+    return engine.transcribe(samples, language, prompt, hotwords)
 
 
 class WhisperTranscriber:
@@ -129,17 +150,20 @@ class WhisperTranscriber:
 
     async def load(self) -> None:
         """Start the worker and load the model now (start-up), rather than on the first note."""
-        await self._run(lambda engine: None, None)
+        await self._run(lambda engine: engine(), None)
 
     async def transcribe(self, audio: bytes, *, language: str, prompt: str | None = None,
                          hotwords: list[str] | None = None) -> Transcript:
-        result = await self._run(lambda engine: engine.transcribe(audio, language, prompt,
-                                                                 hotwords),
-                                 partial(_in_worker, audio, language, prompt, hotwords))
+        def in_thread(engine: Callable[[], _Engine]) -> Transcript:
+            samples = decode(audio, limit=self.config.max_seconds)  # before any model load
+            return engine().transcribe(samples, language, prompt, hotwords)
+
+        result = await self._run(in_thread, partial(_in_worker, audio, language, prompt,
+                                                    hotwords))
         assert isinstance(result, Transcript)
         return result
 
-    async def _run(self, in_thread: Callable[[_Engine], object],
+    async def _run(self, in_thread: Callable[[Callable[[], _Engine]], object],
                    in_process: Callable[[], object] | None) -> object:
         loop = asyncio.get_running_loop()
         async with self._lock:
@@ -150,24 +174,23 @@ class WhisperTranscriber:
             return await loop.run_in_executor(executor, self._thread_call, in_thread)
         try:
             if in_process is None:  # load(): the initializer does it; wait for the worker
-                await loop.run_in_executor(executor, _noop)
+                await loop.run_in_executor(executor, _loaded_worker)
                 return None
             return await loop.run_in_executor(executor, in_process)
         except BrokenProcessPool as exc:
-            # The worker died (its initializer failed, or the native code crashed): start a
-            # fresh one next time, and say why now if the load itself failed.
-            self._executor = None
+            # The worker died (the native code crashed, or it was killed): a fresh one next time.
+            if self._executor is executor:
+                self._executor = None
             executor.shutdown(wait=False, cancel_futures=True)
-            try:
-                _Engine(self.config)  # re-raises the load error, typed, if that was it
-            except SpeechUnavailable:
-                raise
             raise SpeechUnavailable("the transcription worker stopped unexpectedly") from exc
 
-    def _thread_call(self, call: Callable[[_Engine], object]) -> object:
+    def _thread_call(self, call: Callable[[Callable[[], _Engine]], object]) -> object:
+        return call(self._thread_engine)
+
+    def _thread_engine(self) -> _Engine:
         if self._engine is None:
             self._engine = _Engine(self.config)
-        return call(self._engine)
+        return self._engine
 
     def _start(self) -> Executor:
         if self.executor_kind == "thread":
@@ -181,6 +204,3 @@ class WhisperTranscriber:
         if executor is not None:
             await asyncio.get_running_loop().run_in_executor(None, executor.shutdown)
 
-
-def _noop() -> None:
-    return None
