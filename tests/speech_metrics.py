@@ -3,7 +3,8 @@
 Normalised: lower case; apostrophes, hyphens and punctuation become spaces; numbers are
 written out in French words with num2words (« 4 800 » and « 4800 » → « quatre mille huit
 cents », « 9h » → « neuf heures », « 15 % » → « quinze pour cent », « 49 € » → « quarante neuf
-euros »). Accents are kept. Used by bench/bench_stt.py and tests/test_speech.py.
+euros »), and the usual abbreviations of titles spelled out (« M. » monsieur, « Mme » madame,
+« Dr » docteur). Accents are kept. Used by bench/bench_stt.py and tests/test_speech.py.
 """
 
 from __future__ import annotations
@@ -49,6 +50,10 @@ def _number(match: re.Match[str]) -> str:
 
 def normalise(text: str) -> str:
     text = text.lower().replace("\u2019", "'")
+    text = re.sub(r"\bm\.(?=\s)", " monsieur ", text)
+    text = re.sub(r"\bmme\b\.?", " madame ", text)
+    text = re.sub(r"\bmlle\b\.?", " mademoiselle ", text)
+    text = re.sub(r"\bdr\b\.?", " docteur ", text)
     text = text.replace("%", " pour cent ").replace("€", " euros ")
     # 14h30, 9h, 14 h 30 → "14 heures 30"
     text = re.sub(r"\b(\d{1,2})\s?h\s?(\d{2})?\b",

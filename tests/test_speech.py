@@ -285,3 +285,40 @@ def test_crmbot_transcribe_says_why_in_one_line(stt_data: Path, tmp_path: Path) 
     assert done.stderr.startswith("transcribe: ") and len(done.stderr.splitlines()) == 1
     missing = _crmbot(str(tmp_path / "nowhere.ogg"), data_dir=stt_data)
     assert missing.returncode == 2 and "cannot read" in missing.stderr
+
+
+# -- settings and the factory ------------------------------------------------------------------
+
+@pytest.mark.parametrize(("name", "value", "expected"), [
+    ("STT_URL", "ftp://stt.example", "OpenAI-compatible transcription server"),
+    ("STT_MODEL_DIR", "/nonexistent/model", "CTranslate2 Whisper model"),
+    ("STT_EXECUTOR", "fork", "process or thread"),
+    ("STT_THREADS", "-1", "CPU threads"),
+])
+def test_a_bad_speech_setting_names_the_variable(monkeypatch: pytest.MonkeyPatch, name: str,
+                                                 value: str, expected: str) -> None:
+    from bot.settings import SettingsError, load_settings
+
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError) as error:
+        load_settings(_env_file=None)
+    assert str(error.value).startswith(f"configuration error: {name}=")
+    assert expected in str(error.value) and len(str(error.value).splitlines()) == 1
+
+
+async def test_the_settings_choose_the_transcriber(tmp_path: Path) -> None:
+    from bot.settings import load_settings
+    from bot.speech import build_transcriber
+
+    remote = build_transcriber(load_settings(_env_file=None, stt_url="http://127.0.0.1:9/",
+                                             stt_api_key="k"))
+    assert isinstance(remote, HttpTranscriber)
+    assert remote.endpoint == "http://127.0.0.1:9/v1/audio/transcriptions"
+    assert remote.model == "whisper-1"
+    await remote.aclose()
+    local = build_transcriber(load_settings(_env_file=None, data_dir=tmp_path,
+                                            stt_executor="THREAD", stt_threads=2))
+    assert isinstance(local, WhisperTranscriber)
+    assert local.executor_kind == "thread" and local.config.cpu_threads == 2
+    assert local.config.cache_dir == tmp_path / "models" and local.config.model_dir is None
+    await local.aclose()  # never loaded: nothing to stop
