@@ -15,7 +15,7 @@ case, punctuation removed, numbers written out in French with num2words: see
 (decoding included, model load excluded) over audio duration. Threads: CTranslate2 uses every
 core (2 here).
 
-    .venv/bin/python bench/bench_stt.py [--verbose] [--only ours|plain]
+    .venv/bin/python bench/bench_stt.py [--verbose] [--only ours|plain] [--ablation]
 """
 
 from __future__ import annotations
@@ -58,16 +58,25 @@ def demo_context() -> tuple[str | None, list[str]]:
     return ctx.prompt, ctx.hotwords
 
 
+# Our transcriber with parts of the context or search turned off (--ablation):
+# (prompt?, hotwords?, beam size).
+OURS = {"ours": (True, True, 5), "vad-only": (False, False, 5),
+        "prompt-only": (True, False, 5), "beam-1": (True, True, 1)}
+
+
 def child(config: str) -> None:
     """Run one configuration over every clip; print one JSON line."""
     results = []
     started = time.perf_counter()
-    if config == "ours":
+    if config in OURS:
         from integrations.speech.whisper import WhisperConfig, WhisperTranscriber
 
+        use_prompt, use_hotwords, beam = OURS[config]
         prompt, hotwords = demo_context()
-        transcriber = WhisperTranscriber(WhisperConfig(cache_dir=ROOT / "data" / "models"),
-                                         executor="thread")
+        prompt = prompt if use_prompt else None
+        hotwords = hotwords if use_hotwords else []
+        transcriber = WhisperTranscriber(WhisperConfig(cache_dir=ROOT / "data" / "models",
+                                                       beam_size=beam), executor="thread")
 
         async def run_all() -> None:
             await transcriber.load()
@@ -78,7 +87,7 @@ def child(config: str) -> None:
                 audio = clip.path.read_bytes()
                 t0 = time.perf_counter()
                 out = await transcriber.transcribe(audio, language="fr", prompt=prompt,
-                                                   hotwords=hotwords)
+                                                   hotwords=hotwords or None)
                 results.append({"file": clip.file, "text": out.text, "duration": out.duration,
                                 "seconds": time.perf_counter() - t0})
             await transcriber.aclose()
@@ -107,14 +116,20 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--verbose", action="store_true", help="every transcript")
     parser.add_argument("--only", choices=("ours", "plain"))
-    parser.add_argument("--child", choices=("ours", "plain"), help=argparse.SUPPRESS)
+    parser.add_argument("--ablation", action="store_true",
+                        help="also ours without hotwords, without prompt and hotwords (VAD "
+                             "only), and with beam 1")
+    parser.add_argument("--child", choices=(*OURS, "plain"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args.child)
         return 0
     refs = {c.file: c for c in clips()}
     runs = {}
-    for config in [args.only] if args.only else ["ours", "plain"]:
+    configs = [args.only] if args.only else ["ours", "plain"]
+    if args.ablation:
+        configs += ["prompt-only", "vad-only", "beam-1"]
+    for config in configs:
         out = subprocess.run([sys.executable, __file__, "--child", config], check=True,
                              capture_output=True, text=True)
         runs[config] = json.loads(out.stdout.strip().splitlines()[-1])
@@ -123,8 +138,8 @@ def main() -> int:
     if "ours" in runs:
         print(f"ours: prompt {runs['ours']['results'][0]['prompt']!r}")
         print(f"ours: hotwords {' '.join(runs['ours']['results'][0]['hotwords'])!r}\n")
-    header = (f"{'config':6} | {'WER all':>7} | {'WER short':>9} | {'worst clip':>10} | "
-              f"{'RTF':>5} | {'60 s note':>9} | {'load':>5} | {'peak RSS':>8}")
+    header = (f"{'config':11} | {'WER all':>7} | {'WER short':>9} | {'worst clip':>10} | "
+              f"{'RTF':>5} | {'66 s note':>9} | {'load':>5} | {'peak RSS':>8}")
     print(header)
     print("-" * len(header))
     for config, run in runs.items():
@@ -141,10 +156,21 @@ def main() -> int:
         audio = sum(r["duration"] for r in rows)
         spent = sum(r["seconds"] for r in rows)
         long = next(r for r in rows if r["file"] == "fr_a_long.ogg")
-        print(f"{config:6} | {errors / words:7.1%} | {short_errors / short_words:9.1%} | "
+        print(f"{config:11} | {errors / words:7.1%} | {short_errors / short_words:9.1%} | "
               f"{worst:10.1%} | {spent / audio:5.3f} | "
               f"{long['seconds']:6.1f} s | {run['results'][0]['load']:4.1f}s | "
               f"{run['peak_mb']:5.0f} MB")
+    voices = sorted({refs[f].voice for f in refs})
+    print("\nWER by voice (short clips): " + " | ".join(voices))
+    for config, run in runs.items():
+        cells = []
+        for voice in voices:
+            rows = [r for r in run["results"][1:]
+                    if refs[r["file"]].voice == voice and r["file"] != "fr_a_long.ogg"]
+            e = sum(word_errors(refs[r["file"]].spoken_text, r["text"])[0] for r in rows)
+            n = sum(word_errors(refs[r["file"]].spoken_text, r["text"])[1] for r in rows)
+            cells.append(f"{e / n:.1%} ({len(rows)} clips)")
+        print(f"{config:11} | " + " | ".join(cells))
     if args.verbose:
         for config, run in runs.items():
             print(f"\n== {config}")
