@@ -128,6 +128,10 @@ def _loaded_worker() -> _Engine:
     return _worker_engine
 
 
+def _check_worker() -> None:
+    _loaded_worker()  # raises the load error, if any; returns nothing to pickle
+
+
 def _in_worker(audio: bytes, language: str, prompt: str | None,
                hotwords: list[str] | None) -> Transcript:
     engine = _loaded_worker()
@@ -174,7 +178,7 @@ class WhisperTranscriber:
             return await loop.run_in_executor(executor, self._thread_call, in_thread)
         try:
             if in_process is None:  # load(): the initializer does it; wait for the worker
-                await loop.run_in_executor(executor, _loaded_worker)
+                await loop.run_in_executor(executor, _check_worker)
                 return None
             return await loop.run_in_executor(executor, in_process)
         except BrokenProcessPool as exc:
