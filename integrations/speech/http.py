@@ -9,6 +9,7 @@ installed (the audio is decoded locally only for that), else the server's own li
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -39,7 +40,8 @@ class HttpTranscriber:
 
     async def transcribe(self, audio: bytes, *, language: str, prompt: str | None = None,
                          hotwords: list[str] | None = None) -> Transcript:
-        duration = _local_duration(audio, self.max_seconds)  # TooLong / Unreadable early
+        # TooLong / Unreadable before anything is sent; decoding is CPU work: off the loop.
+        duration = await asyncio.to_thread(_local_duration, audio, self.max_seconds)
         text_prompt = " ".join(p for p in (prompt, " ".join(hotwords or ())) if p) or None
         data = {"model": self.model, "language": language, "response_format": "verbose_json"}
         if text_prompt:
