@@ -11,7 +11,7 @@ then the access guard and the handlers), state in a real Redis, the embedded
 demo artis.net over loopback HTTP, and the fake Bot API (``FakeBotApi``) plugged
 under PTB's real ``HTTPXRequest``. The C chats are paired reps beforehand (not
 timed). N synthetic updates spread over the C chats (seeded random) in a
-realistic mix: ~50 % ``/aide``, ~25 % free text ("bonjour", answered "not
+realistic mix: ~50 % ``/aide``, ~25 % free text ("merci", answered "not
 understood"), ~25 % the ``help:reload`` button (a GET /me round trip to
 artis.net plus a session write). At most K updates are in flight at once, as
 PTB's fetcher does with concurrent tasks. Each update is handed over with
@@ -159,7 +159,7 @@ def _ours_json(fake: FakeBotApi, item: Planned) -> dict[str, Any]:
     if item.kind == "help":
         return fake.text_update(item.user, "/aide")
     if item.kind == "text":
-        return fake.text_update(item.user, "bonjour")
+        return fake.text_update(item.user, "merci")
     # The pressed message: a bot message of the chat (the help card with its button).
     message = {"message_id": 1, "date": int(time.time()), "chat": item.user.chat_json(),
                "from": {"id": 777000111, "is_bot": True, "first_name": "artis CRM"},
@@ -168,7 +168,7 @@ def _ours_json(fake: FakeBotApi, item: Planned) -> dict[str, Any]:
 
 
 def _echo_json(fake: FakeBotApi, item: Planned) -> dict[str, Any]:
-    text = {"help": "/aide", "text": "bonjour", "button": "help:reload"}[item.kind]
+    text = {"help": "/aide", "text": "merci", "button": "help:reload"}[item.kind]
     return fake.text_update(item.user, text)
 
 

@@ -20,6 +20,8 @@ PUBLIC_COMMANDS = frozenset({"start", "help", "aide", "lang", "langue", "languag
 
 # (command, description) — the French command names are the ones reps see first.
 MENU = [
+    ("menu", N_("Your day: indicators and next action")),
+    ("planning", N_("Your planning (today, or a date: /planning demain)")),
     ("aide", N_("What I can do")),
     ("lang", N_("Choose the language")),
     ("pin", N_("Choose a PIN code to unlock")),

@@ -8,12 +8,16 @@ no handler and no Telegram ``Application``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from bot.commands import CommandMenu
 from bot.inbox import Inbox
 from bot.scope import ChatScopes
+from bot.services.artis_cache import ReadCache
+from bot.services.contacts import ContactEditor
 from bot.services.drafts import Drafts
 from bot.services.pairing import PairingService
+from bot.services.planning import PlanningService
 from bot.services.sessions import SessionRepo
 from bot.services.sso import SsoSignIn
 from bot.settings import Settings
@@ -33,3 +37,14 @@ class Services:
     pairing: PairingService
     sso: SsoSignIn
     commands: CommandMenu
+
+    @cached_property
+    def planning(self) -> PlanningService:
+        """The rep's day (home, planning, action cards), on the shared artis.net client."""
+        return PlanningService(self.artis, self.settings.tz,
+                               ReadCache(self.store, self.settings.artis_cache_ttl))
+
+    @cached_property
+    def contacts(self) -> ContactEditor:
+        """Contact edits from an action card, confirmed before artis.net."""
+        return ContactEditor(self.artis, self.planning, self.sessions, self.drafts)

@@ -5,6 +5,8 @@
 - ``send(bot, chat_id, reply)`` — a message nobody asked for right now (a manager's
   notice, the SSO result, a finished transcription, a digest);
 - ``edit(bot, chat_id, message_id, reply)`` — a known message, from a job;
+- ``answer_cards(update, items)`` — several messages in the update's chat: texts, place
+  cards (``sendVenue``), contact cards (``sendContact``) and files, in order;
 - ``toast`` answers a button press with a short notice; ``delete_secret`` removes a
   password or PIN from the chat;
 - ``typing(update)`` shows "typing…" while the bot waits (on artis.net, say), so a rep
@@ -21,11 +23,11 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 
-from telegram import Bot, Message, Update
+from telegram import Bot, KeyboardButton, Message, ReplyKeyboardMarkup, Update
 from telegram.constants import ChatAction, MessageLimit
 from telegram.error import BadRequest, TelegramError
 
-from bot.views import Reply
+from bot.views import ContactCard, Document, LocationRequest, Outgoing, Reply, Venue
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +56,40 @@ async def send(bot: Bot, chat_id: int, reply: Reply) -> list[Message]:
         sent.append(await bot.send_message(chat_id, chunk,
                                            reply_markup=reply.keyboard if last else None))
     return sent
+
+
+async def answer_cards(update: Update, items: list[Outgoing]) -> None:
+    """Send ``items`` in the update's chat (a pressed button stops spinning first)."""
+    await _answer_query(update)
+    chat = update.effective_chat
+    if chat is None:
+        return
+    bot = chat.get_bot()
+    for item in items:
+        await send_item(bot, chat.id, item)
+
+
+async def send_item(bot: Bot, chat_id: int, item: Outgoing) -> list[Message]:
+    """One message, place card or contact card."""
+    match item:
+        case Reply():
+            return await send(bot, chat_id, item)
+        case Venue():
+            return [await bot.send_venue(chat_id, latitude=item.latitude,
+                                         longitude=item.longitude, title=item.title[:128],
+                                         address=item.address[:256],
+                                         reply_markup=item.keyboard)]
+        case ContactCard():
+            return [await bot.send_contact(chat_id, phone_number=item.phone_number,
+                                           first_name=item.first_name[:64],
+                                           last_name=(item.last_name or None))]
+        case Document():
+            return [await bot.send_document(chat_id, document=item.content,
+                                            filename=item.filename, caption=item.caption)]
+        case LocationRequest():
+            markup = ReplyKeyboardMarkup([[KeyboardButton(item.button, request_location=True)]],
+                                         resize_keyboard=True, one_time_keyboard=True)
+            return [await bot.send_message(chat_id, item.text, reply_markup=markup)]
 
 
 async def edit(bot: Bot, chat_id: int, message_id: int, reply: Reply) -> None:

@@ -27,7 +27,9 @@ from bot.storage import Store
 # and the error handler.
 CURRENT_SESSION: ContextVar[ChatSession | None] = ContextVar("current_session", default=None)
 
-CHAT_LOCK_LEASE = 120.0  # a crashed holder frees the chat after this
+# The chat lock's lease, renewed by its holder every third of it while it works: a
+# holder that died (kill -9, a lost host) frees the chat within this many seconds.
+CHAT_LOCK_LEASE = 15.0
 CHAT_LOCK_WAIT = 90.0  # an update waits this long for the chat before "still working"
 
 
@@ -49,7 +51,7 @@ class ChatScopes:
         Raises ``LockTimeout`` when the chat stays busy for ``wait`` seconds.
         """
         async with self.store.lock(keys.chat_lock(chat_id), timeout=self.lease,
-                                   wait=self.wait if wait is None else wait):
+                                   wait=self.wait if wait is None else wait, renew=True):
             session = await self.sessions.load(chat_id, user_id, telegram_lang)
             token = CURRENT_SESSION.set(session)
             try:

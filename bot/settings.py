@@ -78,6 +78,7 @@ class Settings(BaseSettings):
     artis_service_login: str | None = None
     artis_service_password: SecretStr | None = None
     artis_timeout: float = Field(default=10.0, gt=0, le=120)
+    artis_cache_ttl: float = Field(default=60.0, ge=0, le=3600)  # 0: every screen asks artis
 
     redis_url: str | None = None
     # After redis_url: its validator needs to know whether Redis is used.

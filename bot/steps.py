@@ -68,3 +68,7 @@ LOGIN_PASSWORD = declare("login.password", public=True, secret=True)
 UNLOCK_PASSWORD = declare("unlock.password", public=True, secret=True)
 UNLOCK_PIN = declare("unlock.pin", public=True, secret=True)
 NEW_PIN = declare("pin.new", secret=True)
+
+# -- the rep's day ---------------------------------------------------------------------------
+CONTACT_FIELD = declare("contact.field")  # the new value of one field of a contact
+CONTACT_NEW = declare("contact.new")  # the next answer for a new contact (name, phone…)

@@ -5,7 +5,8 @@ fake Bot API (``integrations/fake_bot_api.py``) and, unless ``ARTIS_URL`` is
 set, the embedded demo artis.net. Buttons print as ``[1] label``: type the
 number to press one. Paste a ``https://t.me/...?start=...`` link to "scan" a
 pairing QR code. ``:pair LOGIN`` makes a new pairing link, ``:quit`` (or
-Ctrl-D) leaves.
+Ctrl-D) leaves. ``:position LAT LON`` sends a location, as the « 📍 Partager ma
+position » button does on a phone.
 """
 
 from __future__ import annotations
@@ -78,6 +79,14 @@ class TerminalChat:
             return
         if isinstance(result, dict) and result.get("reply_markup"):
             self._show_buttons(result)
+        markup = params.get("reply_markup")
+        if isinstance(markup, dict):
+            for row in markup.get("keyboard", []):
+                for key in row:
+                    text = key.get("text") if isinstance(key, dict) else key
+                    hint = " — tapez :position LAT LON" if isinstance(key, dict) and key.get(
+                        "request_location") else ""
+                    self._print(f"   [clavier] {text}{hint}")
 
     def _show_file(self, call: ApiCall, result: dict[str, Any]) -> None:
         info = result.get("document") or (result.get("photo") or [{}])[-1]
@@ -105,6 +114,9 @@ class TerminalChat:
             login = line.split(maxsplit=1)[1] if " " in line else DEMO_REP
             await self.show_invite(login)
             return True
+        if line.startswith(":position"):
+            await self.send_location(line)
+            return True
         # At a password or PIN step the line is the secret, even all digits (a PIN).
         if line.isdigit() and self.buttons and not await self.expects_secret():
             await self.press(int(line))
@@ -114,6 +126,17 @@ class TerminalChat:
         await deliver(self.runtime.application, self.api.text_update(self.user, line))
         await self._drain_queue()
         return True
+
+    async def send_location(self, line: str) -> None:
+        try:
+            _, lat, lon = line.split()
+            location = {"latitude": float(lat), "longitude": float(lon)}
+        except ValueError:
+            self._print("(usage : :position 48.8706 2.3534)")
+            return
+        await deliver(self.runtime.application,
+                      self.api.message_update(self.user, location=location))
+        await self._drain_queue()
 
     async def press(self, number: int) -> None:
         if not 1 <= number <= len(self.buttons):
@@ -159,7 +182,8 @@ BANNER = """\
 Le vrai bot, ses vrais handlers, un faux Telegram et un artis.net de démo.
 Tapez un message comme dans Telegram, un numéro pour appuyer sur un bouton,
 :pair LOGIN pour un lien d'appairage (demo.commercial, demo.manager,
-demo.nolicence, demo.nouo), :quit pour sortir.
+demo.nolicence, demo.nouo), :position LAT LON pour envoyer une position,
+:quit pour sortir.
 """
 
 

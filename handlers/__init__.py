@@ -10,7 +10,20 @@ from typing import Any
 
 from telegram.ext import Application
 
-from handlers import access, errors, fallback, help, language, pairing, start, steps
+from handlers import (
+    access,
+    action,
+    contact,
+    errors,
+    fallback,
+    help,
+    home,
+    language,
+    pairing,
+    planning,
+    start,
+    steps,
+)
 
 
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -21,6 +34,10 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         *help.HANDLERS,
         *language.HANDLERS,
         *pairing.HANDLERS,
+        *home.HANDLERS,
+        *planning.HANDLERS,
+        *action.HANDLERS,
+        *contact.HANDLERS,
         *fallback.HANDLERS,
     ])
     app.add_error_handler(errors.on_error)

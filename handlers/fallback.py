@@ -6,8 +6,9 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
 from bot.context import BotContext
-from bot.outbound import answer, toast
+from bot.outbound import answer
 from bot.views import common
+from handlers import home
 
 
 async def unknown_command(update: Update, context: BotContext) -> None:
@@ -24,7 +25,8 @@ async def other_message(update: Update, context: BotContext) -> None:
 
 
 async def stale_button(update: Update, context: BotContext) -> None:
-    await toast(update, common.stale_button(context.l10n), alert=True)
+    """A button that decodes as nothing we know: the stale answer and a fresh menu."""
+    await home.stale(update, context)
 
 
 HANDLERS = [

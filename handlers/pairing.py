@@ -28,6 +28,7 @@ from bot.services.pairing import (
 )
 from bot.views import common, pairing
 from bot.views.common import HelpCb, HelpTopic
+from handlers import home
 from handlers.access import TYPED_TEXT, replay
 from handlers.steps import on_step
 
@@ -90,7 +91,7 @@ async def _after_login(update: Update, context: BotContext, outcome: LoginOutcom
                 await answer(update, pairing.unlocked(t))
                 await resume(update, context, pending)
             else:
-                await answer(update, pairing.home(t, user))
+                await home.show_home(update, context, welcome=pairing.home(t, user))
                 await services.commands.apply_to_chat(context.bot, session)
 
 

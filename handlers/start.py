@@ -9,6 +9,7 @@ from bot import steps
 from bot.context import BotContext
 from bot.outbound import answer
 from bot.views import common, pairing
+from handlers import home
 
 
 async def start(update: Update, context: BotContext) -> None:
@@ -26,7 +27,12 @@ async def start(update: Update, context: BotContext) -> None:
         await answer(update, pairing.ask_password(context.l10n, ticket.display_name, sso_url))
         return
     if session.link is not None:
-        await answer(update, pairing.already_paired(context.l10n, session.link.display_name))
+        link = session.link
+        if link.locked or link.artis_token is None or services.pairing.is_idle(link):
+            await answer(update, pairing.already_paired(context.l10n, link.display_name))
+        else:
+            await home.show_home(update, context, welcome=pairing.already_paired(
+                context.l10n, link.display_name))
         return
     user = update.effective_user
     await answer(update, common.welcome_unpaired(context.l10n, user.first_name if user else ""))

@@ -360,8 +360,11 @@ class FakeBotApi:
         return self.messages[key]
 
     def _markup(self, params: dict[str, Any]) -> dict[str, Any] | None:
+        """The inline keyboard a message keeps. A reply keyboard (``keyboard``, e.g. a
+        "share my location" button) belongs to the chat, not the message: Telegram does
+        not return it, so neither do we (it stays in the call's parameters)."""
         markup = params.get("reply_markup")
-        if not markup:
+        if not markup or "inline_keyboard" not in markup:
             return None
         for row in markup.get("inline_keyboard", []):
             for button in row:

@@ -65,6 +65,40 @@ class BotHarness:
     async def press(self, user: SimUser, data: str) -> list[str]:
         return await self.send(self.api.callback_update(user, data))
 
+    def bot_messages(self, user: SimUser) -> list[dict[str, Any]]:
+        """The bot's messages in the user's chat as they stand now (edits applied), oldest
+        first."""
+        return sorted((m for (chat, _), m in self.api.messages.items()
+                       if chat == user.id and m.get("from", {}).get("is_bot")),
+                      key=lambda m: m["message_id"])
+
+    def find_button(self, user: SimUser, label: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The newest bot message showing a button labelled ``label`` (exactly, else the only
+        one containing it), and that button."""
+        for message in reversed(self.bot_messages(user)):
+            buttons = self.api.buttons(message)
+            exact = [b for b in buttons if b.get("text") == label]
+            near = [b for b in buttons if label in b.get("text", "")]
+            if exact or len(near) == 1:
+                return message, (exact or near)[0]
+            if near:
+                raise AssertionError(f"several buttons match {label!r}: "
+                                     f"{[b['text'] for b in near]}")
+        raise AssertionError(f"no button {label!r} in the chat; last buttons: "
+                             f"{[b.get('text') for b in self.api.buttons(self.last(user))]}")
+
+    def last(self, user: SimUser) -> dict[str, Any]:
+        messages = self.bot_messages(user)
+        assert messages, "the bot said nothing"
+        return messages[-1]
+
+    async def press_label(self, user: SimUser, label: str) -> list[str]:
+        """Press the button labelled ``label`` on the newest bot message that has one, as
+        a rep does; return the texts sent or edited."""
+        message, found = self.find_button(user, label)
+        assert "callback_data" in found, f"{label!r} is a URL button: {found.get('url')}"
+        return await self.send(self.api.callback_update(user, found["callback_data"], message))
+
     def toasts(self) -> list[str]:
         return [c.params.get("text", "") for c in self.api.calls
                 if c.method == "answerCallbackQuery" and c.params.get("text")]

@@ -38,6 +38,8 @@ SCHEMA_MODELS: dict[str, type[BaseModel]] = {
     "FollowUp": models.FollowUp,
     "Action": models.Action,
     "ActionDetail": models.ActionDetail,
+    "NearbyAction": models.NearbyAction,
+    "Quote": models.Quote,
     "LoginRequest": models.LoginRequest,
     "LoginResult": models.LoginResult,
     "ContactCreate": models.ContactCreate,
@@ -340,6 +342,7 @@ def test_openapi_schemas_match_models(schema_name: str) -> None:
         models.FollowUpKind,
         models.AffaireSalesStatus,
         models.AffaireAfterSalesStatus,
+        models.QuoteStatus,
     ],
 )
 def test_openapi_enums_match_models(enum: type[Any]) -> None:

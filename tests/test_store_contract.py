@@ -229,6 +229,44 @@ async def test_lock_auto_expires_when_holder_dies(store: Store, make_store: Make
                 pass
 
 
+async def test_a_renewed_lock_outlives_its_short_lease_while_held(
+        store: Store, make_store: MakeStore) -> None:
+    """A living holder keeps a short lease (the chat lock: a dead one frees it fast)."""
+    other = await make_store(type_kind(store))
+    async with store.lock("chat:11", timeout=0.3, renew=True):
+        await asyncio.sleep(1.0)  # three leases long
+        with pytest.raises(LockTimeout):
+            async with other.lock("chat:11", wait=0):
+                pass
+    async with other.lock("chat:11", wait=0):
+        pass
+
+
+async def test_a_renewing_holder_that_dies_frees_the_lock_within_its_lease(
+        store: Store, make_store: MakeStore) -> None:
+    other = await make_store(type_kind(store))
+    entered = asyncio.Event()
+
+    async def holder() -> None:
+        async with store.lock("chat:12", timeout=0.4, renew=True):
+            entered.set()
+            await asyncio.sleep(30)
+
+    task = asyncio.create_task(holder())
+    await entered.wait()
+    await asyncio.sleep(0.5)  # renewed at least once
+    # The process "dies": its renewals stop, its release never comes.
+    keepers = [t for t in asyncio.all_tasks() if t.get_coro().__qualname__.endswith("_keep")]
+    for keeper in keepers:
+        keeper.cancel()
+    t0 = time.monotonic()
+    async with other.lock("chat:12", timeout=5, wait=5):
+        assert time.monotonic() - t0 < 1.5
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+
 async def test_lock_expires_for_same_process_waiters(store: Store) -> None:
     """A leaked holder must not wedge its own process past ``timeout`` either."""
     leaked = store.lock("chat:7", timeout=0.3)

@@ -29,7 +29,7 @@ def test_terminal_demo_pairs_and_answers(tmp_path: Path) -> None:
         banner += line
     link = re.search(r"https://t\.me/\S+\?start=\S+", banner)
     assert link is not None
-    script = [link.group(0), "demo", "/aide", "1", "/lang", "2", "hello", ":quit"]
+    script = [link.group(0), "demo", "/aide", "1", "/lang", "2", "what now?", ":quit"]
     out, err = demo.communicate("\n".join(script) + "\n", timeout=60)
     assert demo.returncode == 0, err
     assert "Traceback" not in out + err

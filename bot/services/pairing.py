@@ -256,7 +256,7 @@ class PairingService:
             await self.revoke(user.login)
         previous = session.link
         link = ArtisLink(login=user.login, display_name=user.display_name,
-                         is_manager=bool(user.heads_org_units),
+                         is_manager=bool(user.heads_org_units), timezone=user.timezone,
                          pin_hash=previous.pin_hash if previous and previous.login == user.login
                          else None
                          ).with_token(result.token, self.sessions.token_deadline(result.expires_at))
@@ -400,7 +400,8 @@ class PairingService:
             raise SessionExpired("no artis.net session")
         user = await self.artis.me(link.artis_token)
         await self.sessions.save_link(session, link.model_copy(update={
-            "display_name": user.display_name, "is_manager": bool(user.heads_org_units)}))
+            "display_name": user.display_name, "is_manager": bool(user.heads_org_units),
+            "timezone": user.timezone}))
         return user, missing_prerequisites(user)
 
     async def log_out(self, session: ChatSession) -> bool:

@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, Field, PrivateAttr
 
@@ -55,6 +55,7 @@ class ArtisLink(BaseModel):
     last_seen: float = Field(default_factory=time.time)
     pin_hash: str | None = None
     is_manager: bool = False
+    timezone: str | None = None  # artis.net's ``User.timezone``; None: BOT_TIMEZONE
     _token: str | None = PrivateAttr(default=None)  # the clear token, in memory only
 
     @property
@@ -138,14 +139,25 @@ class SessionRepo:
     async def load(self, chat_id: int, user_id: int, telegram_lang: str | None) -> ChatSession:
         flow_raw, lang, link_raw = await self.store.get_many(
             keys.flow(chat_id), keys.lang(user_id), keys.link(user_id))
+        link = self._opened(link_raw) if link_raw else None
         return ChatSession(
             chat_id=chat_id,
             user_id=user_id,
             lang=pick_locale(lang, telegram_lang, self.default_lang),
-            tz=self.tz,
+            tz=self.zone_of(link),
             flow=Flow.model_validate_json(flow_raw) if flow_raw else Flow(),
-            link=self._opened(link_raw) if link_raw else None,
+            link=link,
         )
+
+    def zone_of(self, link: ArtisLink | None) -> ZoneInfo:
+        """The rep's time zone as artis.net gives it, else ``BOT_TIMEZONE``."""
+        if link is not None and link.timezone:
+            try:
+                return ZoneInfo(link.timezone)
+            except (ValueError, ZoneInfoNotFoundError):
+                log.warning("unknown time zone %r for %s; using BOT_TIMEZONE",
+                            link.timezone, link.login)
+        return self.tz
 
     async def l10n_of(self, user_id: int) -> L10n:
         """Formatting for another user (e.g. a manager being notified)."""
@@ -170,6 +182,7 @@ class SessionRepo:
 
     async def save_link(self, session: ChatSession, link: ArtisLink) -> None:
         previous, session.link = session.link, link
+        session.tz = self.zone_of(link)
         await self.store.set(keys.link(session.user_id), self._sealed(link))
         if previous is None or previous.login != link.login:
             # The reverse index (artis login -> Telegram user) changes only on (re)pairing.

@@ -9,11 +9,17 @@ The local gate honours the lock ``timeout`` as well: if the local holder is
 past its expiry (a hung or leaked holder), waiters stop queueing behind it and
 go straight to the backend, where the expired lock can be taken over. So a
 wedged task cannot block its own process longer than another process.
+
+With ``renew``, a living holder renews its lease every ``timeout / 3`` (for at most
+``MAX_HOLD``), so ``timeout`` can be short: it is how soon a *dead* holder's lock frees itself
+(``kill -9``, a lost host), not how long work under the lock may take.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -23,9 +29,15 @@ from bot.storage.base import LockTimeout
 
 H = TypeVar("H")
 
-# Backend hooks: acquire(name, timeout, wait) -> handle or None on wait expiry.
+log = logging.getLogger(__name__)
+
+# Backend hooks: acquire(name, timeout, wait) -> handle or None on wait expiry;
+# renew(handle, timeout) -> False once the lease was lost.
 Acquire = Callable[[str, float, float], Awaitable[H | None]]
 Release = Callable[[H], Awaitable[None]]
+Renew = Callable[[H, float], Awaitable[bool]]
+
+MAX_HOLD = 300.0  # a holder stops renewing after this: a hung task cannot hold forever
 
 
 @dataclass(slots=True)
@@ -46,13 +58,15 @@ def check_lock_args(timeout: float, wait: float) -> None:
 class LockGates(Generic[H]):
     """Per-name local gates in front of a backend lock."""
 
-    def __init__(self, acquire: Acquire[H], release: Release[H]) -> None:
+    def __init__(self, acquire: Acquire[H], release: Release[H], renew: Renew[H]) -> None:
         self._gates: dict[str, _Gate] = {}
         self._acquire = acquire
         self._release = release
+        self._renew = renew
 
     @asynccontextmanager
-    async def hold(self, name: str, timeout: float, wait: float) -> AsyncIterator[None]:
+    async def hold(self, name: str, timeout: float, wait: float, *,
+                   renew: bool = False) -> AsyncIterator[None]:
         check_lock_args(timeout, wait)
         loop = asyncio.get_running_loop()
         give_up_at = loop.time() + wait
@@ -68,9 +82,16 @@ class LockGates(Generic[H]):
             handle = await self._acquire(name, timeout, max(0.0, give_up_at - loop.time()))
             if handle is None:
                 raise LockTimeout(f"lock {name!r} not acquired within {wait:g}s")
+            keeper = (asyncio.create_task(self._keep(name, handle, timeout,
+                                                     gate if local else None, loop))
+                      if renew else None)
             try:
                 yield
             finally:
+                if keeper is not None:
+                    keeper.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await keeper
                 await self._release(handle)
         finally:
             if local:
@@ -78,6 +99,24 @@ class LockGates(Generic[H]):
             gate.users -= 1
             if gate.users == 0 and self._gates.get(name) is gate:
                 del self._gates[name]
+
+    async def _keep(self, name: str, handle: H, timeout: float, gate: _Gate | None,
+                    loop: asyncio.AbstractEventLoop) -> None:
+        """Renew the lease while its holder works (every third of it, up to MAX_HOLD)."""
+        stop_at = loop.time() + MAX_HOLD
+        while loop.time() + timeout / 3 < stop_at:
+            await asyncio.sleep(timeout / 3)
+            try:
+                renewed = await self._renew(handle, timeout)
+            except Exception:
+                log.warning("lock %r: could not renew its lease", name, exc_info=True)
+                continue
+            if not renewed:
+                log.warning("lock %r: lease lost while held (renewal came too late)", name)
+                return
+            if gate is not None:
+                gate.holder_expires = loop.time() + timeout
+        log.warning("lock %r held longer than %.0f s: no longer renewed", name, MAX_HOLD)
 
     @staticmethod
     async def _enter_gate(gate: _Gate, loop: asyncio.AbstractEventLoop, give_up_at: float) -> bool:

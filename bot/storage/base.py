@@ -80,13 +80,16 @@ class Store(ABC):
     # -- locks ----------------------------------------------------------------
     @abstractmethod
     def lock(
-        self, name: str, *, timeout: float = 60.0, wait: float = 30.0
+        self, name: str, *, timeout: float = 60.0, wait: float = 30.0, renew: bool = False
     ) -> AbstractAsyncContextManager[None]:
         """Mutual exclusion across tasks *and* processes sharing the store.
 
-        ``timeout``: the lock expires by itself after this many seconds (a
-        crashed holder cannot wedge a chat). ``wait``: how long to wait for it
-        before raising ``LockTimeout``.
+        ``timeout``: the lease: the lock expires by itself after this many seconds (a
+        crashed holder cannot wedge a chat). With ``renew``, a living holder renews it
+        every ``timeout / 3`` while it works (for at most five minutes), so the lease can
+        be short: it is then how soon a *dead* holder's lock frees itself, not how long
+        the work may take. ``wait``: how long to wait for it before raising
+        ``LockTimeout``.
         """
 
     # -- work queues (at-least-once; consumers are idempotent by item_id) ------

@@ -119,7 +119,8 @@ class RedisStore(Store):
         self._claim = client.register_script(_LUA_CLAIM)
         self._ack = client.register_script(_LUA_ACK)
         self._retry = client.register_script(_LUA_RETRY)
-        self._locks: LockGates[tuple[Lock, str]] = LockGates(self._lock_acquire, self._lock_release)
+        self._locks: LockGates[tuple[Lock, str]] = LockGates(
+            self._lock_acquire, self._lock_release, self._lock_renew)
 
     @classmethod
     async def connect(
@@ -214,9 +215,9 @@ class RedisStore(Store):
 
     # -- locks ----------------------------------------------------------------
     def lock(
-        self, name: str, *, timeout: float = 60.0, wait: float = 30.0
+        self, name: str, *, timeout: float = 60.0, wait: float = 30.0, renew: bool = False
     ) -> AbstractAsyncContextManager[None]:
-        return self._locks.hold(name, timeout, wait)
+        return self._locks.hold(name, timeout, wait, renew=renew)
 
     async def _lock_acquire(
         self, name: str, timeout: float, wait: float
@@ -238,6 +239,14 @@ class RedisStore(Store):
                 await asyncio.shield(lock.do_release(token.encode()))
             raise
         return (lock, name) if ok else None
+
+    async def _lock_renew(self, handle: tuple[Lock, str], timeout: float) -> bool:
+        """Reset the lease to ``timeout`` from now, if the lock is still ours."""
+        lock, _ = handle
+        try:
+            return bool(await lock.extend(timeout, replace_ttl=True))
+        except LockError:
+            return False
 
     async def _lock_release(self, handle: tuple[Lock, str]) -> None:
         lock, name = handle

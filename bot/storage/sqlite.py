@@ -113,6 +113,10 @@ ON CONFLICT (ns, name) DO UPDATE SET owner = excluded.owner, expires_at = exclud
 WHERE locks.expires_at <= :now
 RETURNING 1
 """
+_SQL_RENEW = (
+    "UPDATE locks SET expires_at = :exp WHERE ns = :ns AND name = :name AND owner = :owner "
+    "AND expires_at > :now RETURNING 1"
+)
 _SQL_UNLOCK = (
     "DELETE FROM locks WHERE ns = :ns AND name = :name AND owner = :owner RETURNING expires_at"
 )
@@ -155,7 +159,8 @@ class SQLiteStore(Store):
         self.namespace = namespace
         self._db: aiosqlite.Connection | None = None
         self._next_purge = 0.0
-        self._locks: LockGates[tuple[str, str]] = LockGates(self._lock_acquire, self._lock_release)
+        self._locks: LockGates[tuple[str, str]] = LockGates(
+            self._lock_acquire, self._lock_release, self._lock_renew)
 
     @classmethod
     async def open(cls, path: Path, *, namespace: str = "crmbot") -> SQLiteStore:
@@ -302,9 +307,9 @@ class SQLiteStore(Store):
 
     # -- locks ----------------------------------------------------------------
     def lock(
-        self, name: str, *, timeout: float = 60.0, wait: float = 30.0
+        self, name: str, *, timeout: float = 60.0, wait: float = 30.0, renew: bool = False
     ) -> AbstractAsyncContextManager[None]:
-        return self._locks.hold(name, timeout, wait)
+        return self._locks.hold(name, timeout, wait, renew=renew)
 
     async def _try_lock(self, name: str, owner: str, timeout: float) -> bool:
         now = time.time()
@@ -334,6 +339,14 @@ class SQLiteStore(Store):
             except Exception:  # pragma: no cover - best effort
                 log.debug("sqlite lock cleanup failed", exc_info=True)
             raise
+
+    async def _lock_renew(self, handle: tuple[str, str], timeout: float) -> bool:
+        """Reset the lease to ``timeout`` from now, if the lock row is still ours."""
+        name, owner = handle
+        now = time.time()
+        rows = await self._rows(_SQL_RENEW, {"ns": self.namespace, "name": name,
+                                             "owner": owner, "exp": now + timeout, "now": now})
+        return bool(rows)
 
     async def _lock_release(self, handle: tuple[str, str]) -> None:
         # Delete only our own row: if our lease ran out and someone took

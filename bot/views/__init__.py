@@ -21,6 +21,48 @@ class Reply:
     keyboard: InlineKeyboardMarkup | None = None
 
 
+@dataclass(frozen=True)
+class Venue:
+    """A place card (``sendVenue``): the phone opens it in its maps app; URL buttons below."""
+
+    latitude: float
+    longitude: float
+    title: str
+    address: str
+    keyboard: InlineKeyboardMarkup | None = None
+
+
+@dataclass(frozen=True)
+class ContactCard:
+    """A contact card (``sendContact``) the phone calls or saves in one tap."""
+
+    phone_number: str
+    first_name: str
+    last_name: str | None = None
+
+
+@dataclass(frozen=True)
+class Document:
+    """A file sent as a document (``sendDocument``), with an HTML caption."""
+
+    filename: str
+    content: bytes
+    caption: str | None = None
+
+
+@dataclass(frozen=True)
+class LocationRequest:
+    """A message with a one-time reply-keyboard button that shares the phone's location."""
+
+    text: str
+    button: str
+
+
+#: What a renderer may hand to ``bot/outbound.py``: a message, a place or contact card, a
+#: file, a request for the rep's location.
+Outgoing = Reply | Venue | ContactCard | Document | LocationRequest
+
+
 def esc(value: object) -> str:
     return html.escape(str(value), quote=False)
 
@@ -31,3 +73,7 @@ def keyboard(*rows: list[InlineKeyboardButton]) -> InlineKeyboardMarkup:
 
 def button(text: str, data: str) -> InlineKeyboardButton:
     return InlineKeyboardButton(text, callback_data=data)
+
+
+def url_button(text: str, url: str) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text, url=url)

@@ -53,8 +53,14 @@ def how_to_pair(t: L10n) -> Reply:
 def help_text(t: L10n, *, paired: bool, support_contact: str | None = None) -> Reply:
     lines = [
         t._("<b>What I can do</b>"),
-        t._("Your planning, action cards and reports arrive in the next versions; today I "
-            "handle your access:"),
+        t._("• /menu — your day: actions today, appointments this week, overdue actions, "
+            "the next action with its 📞 and 🗺"),
+        t._("• /planning — your actions by day, week or month; open one for its card (call, "
+            "route, contacts, attachments, affaire)"),
+        t._("• or just write a date: <i>demain</i>, <i>jeudi prochain</i>, <i>semaine "
+            "prochaine</i>, <i>planning du 3 décembre</i>"),
+        t._("• 📍 send your location — your open actions nearby"),
+        t._("Reports arrive in the next versions. Your access:"),
         t._("• pair this Telegram account with your artis.net login (scan the QR code "
             "from artis.net › À propos › Smartphone)"),
         t._("• /pin — choose a PIN code to unlock your session"),

@@ -39,6 +39,7 @@ from integrations.artis.models import (
     ContactCreate,
     ContactPatch,
     LoginResult,
+    NearbyAction,
     OrgUnit,
     ReportIn,
     Site,
@@ -52,6 +53,8 @@ ModelT = TypeVar("ModelT", bound=BaseModel)
 _MAX_BACKOFF = 5.0
 _ACTIONS = TypeAdapter(list[Action])
 _ORG_UNITS = TypeAdapter(list[OrgUnit])
+_NEARBY = TypeAdapter(list[NearbyAction])
+_CONTACTS = TypeAdapter(list[Contact])
 # A 401 on these means "wrong credentials", not "session expired".
 _CREDENTIAL_PATHS = ("auth/login", "auth/sso/exchange")
 
@@ -182,6 +185,15 @@ class ArtisClient:
         response = await self._request("GET", "actions", token=token, params=params)
         return _parse_list(_ACTIONS, response)
 
+    async def nearby_actions(
+        self, token: str, lat: float, lon: float, radius_km: float = 10.0, limit: int = 20
+    ) -> list[NearbyAction]:
+        """The caller's open actions whose site is within `radius_km`, nearest first."""
+        params = {"lat": repr(lat), "lon": repr(lon), "radius_km": repr(radius_km),
+                  "limit": str(limit)}
+        response = await self._request("GET", "actions/nearby", token=token, params=params)
+        return _parse_list(_NEARBY, response)
+
     async def get_action(self, token: str, action_id: str) -> ActionDetail:
         """An action with its site, contacts, CRM-visible attachments and affaire summary."""
         response = await self._request("GET", f"actions/{_segment(action_id)}", token=token)
@@ -229,6 +241,14 @@ class ArtisClient:
             "POST", "contacts", token=token, json=contact.model_dump(mode="json")
         )
         return _parse(Contact, response)
+
+    async def duplicate_contacts(self, token: str, contact: ContactCreate) -> list[Contact]:
+        """The client's contacts this new one would duplicate (nothing is created)."""
+        response = await self._request(
+            "POST", "contacts/duplicates", token=token,
+            json=contact.model_dump(mode="json"), retry_safe=True,
+        )
+        return _parse_list(_CONTACTS, response)
 
     async def get_attachment_content(self, token: str, attachment_id: str) -> bytes:
         """Raw bytes of a CRM-accessible attachment (metadata comes with the action)."""

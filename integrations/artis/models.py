@@ -216,6 +216,28 @@ class Attachment(ArtisModel):
     created_at: AwareDatetime
 
 
+class QuoteStatus(StrEnum):
+    """State of a quote (devis); labels assumed."""
+
+    EN_COURS = "EN_COURS"
+    ENVOYE = "ENVOYE"
+    ACCEPTE = "ACCEPTE"
+    REFUSE = "REFUSE"
+    INVALIDE = "INVALIDE"
+
+
+class Quote(ArtisModel):
+    """A quote (devis) of an affaire."""
+
+    id: str
+    number: str
+    version: int = Field(ge=1)
+    name: str | None = None
+    created_on: date
+    amount: float
+    status: QuoteStatus
+
+
 class AffaireSummary(ArtisModel):
     """What an action shows about its linked affaire."""
 
@@ -240,6 +262,7 @@ class Affaire(AffaireSummary):
     probability_pct: int | None = None
     affaire_type: str | None = None
     comment: str | None = None
+    quotes: list[Quote] = Field(default_factory=list)
 
 
 class Report(ArtisModel):
@@ -301,6 +324,14 @@ class ActionDetail(ArtisModel):
     affaire: AffaireSummary | None = None
 
 
+class NearbyAction(ArtisModel):
+    """One of the rep's open actions near a point, with its site and the distance to it."""
+
+    action: Action
+    site: Site
+    distance_m: int = Field(ge=0)
+
+
 class ContactCreate(ArtisModel):
     """New contact at a site; the server runs the duplicate check."""
 
@@ -313,6 +344,7 @@ class ContactCreate(ArtisModel):
     email: str | None = None
     direct_phone: str | None = None
     mobile_phone: str | None = None
+    allow_duplicate: bool = False  # the rep saw the likely duplicates and chose to create
 
 
 class ContactPatch(ArtisModel):

@@ -132,6 +132,23 @@ class DemoApi:
         found = await self._call(self.service.list_actions, caller, start, end, status, assignee)
         return _model_response(found)
 
+    async def duplicate_contacts(self, request: Request) -> Response:
+        caller = await self._caller(request)
+        new = await _body(request, ContactCreate)
+        return _model_response(await self._call(self.service.duplicate_contacts, caller, new))
+
+    async def nearby(self, request: Request) -> Response:
+        caller = await self._caller(request)
+        query = request.query_params
+        try:
+            lat, lon = float(query["lat"]), float(query["lon"])
+            radius = float(query.get("radius_km") or 10)
+            limit = int(query.get("limit") or 20)
+        except (KeyError, ValueError) as exc:
+            raise ApiError(422, "invalid_data", "lat and lon are required numbers") from exc
+        found = await self._call(self.service.nearby_actions, caller, lat, lon, radius, limit)
+        return _model_response(found)
+
     async def action(self, request: Request) -> Response:
         caller = await self._caller(request)
         action_id = request.path_params["action_id"]
@@ -199,10 +216,12 @@ class DemoApi:
             Route("/org-units", self.org_units, methods=["GET"]),
             Route("/org-units/{code}", self.org_unit, methods=["GET"]),
             Route("/actions", self.actions, methods=["GET"]),
+            Route("/actions/nearby", self.nearby, methods=["GET"]),
             Route("/actions/{action_id}", self.action, methods=["GET"]),
             Route("/actions/{action_id}/report", self.report, methods=["POST"]),
             Route("/sites/{site_id}", self.site, methods=["GET"]),
             Route("/contacts", self.create_contact, methods=["POST"]),
+            Route("/contacts/duplicates", self.duplicate_contacts, methods=["POST"]),
             Route("/contacts/{contact_id}", self.contact, methods=["GET"]),
             Route("/contacts/{contact_id}", self.patch_contact, methods=["PATCH"]),
             Route("/attachments/{attachment_id}/content", self.attachment_content, methods=["GET"]),

@@ -29,6 +29,8 @@ from integrations.artis.models import (
     FollowUp,
     FollowUpKind,
     OrgUnit,
+    Quote,
+    QuoteStatus,
     Report,
     Site,
     UOGroupType,
@@ -110,8 +112,10 @@ class _SeedBuilder:
         self._units_and_users()
         self._sites_and_contacts()
         self._affaires()
+        self._quotes()
         for login, indexes in data.PORTFOLIOS.items():
             self._actions_for(login, indexes)
+        self._done_without_report(DemoLogins.COMMERCIAL)
         self._attachments()
         return self.seed
 
@@ -249,6 +253,33 @@ class _SeedBuilder:
                 self.affaires_by_rep.setdefault(login, []).append(affaire)
                 self.seed.affaires.append(affaire)
 
+    def _quotes(self) -> None:
+        """One or two quotes per affaire, from its amount (no random draw: the rest of the
+        seed stays as it was)."""
+        by_status = {
+            AffaireSalesStatus.GAGNEE: QuoteStatus.ACCEPTE,
+            AffaireSalesStatus.PERDUE: QuoteStatus.REFUSE,
+            AffaireSalesStatus.DETECTEE: QuoteStatus.EN_COURS,
+        }
+        for number, affaire in enumerate(self.seed.affaires, start=1):
+            base = affaire.commercial_revenue or 1000.0
+            latest = by_status.get(affaire.sales_status, QuoteStatus.ENVOYE)
+            versions = 2 if number % 2 else 1
+            quotes = []
+            for version in range(versions, 0, -1):
+                quotes.append(
+                    Quote(
+                        id=f"DEV-{number:04d}-{version}",
+                        number=f"D{affaire.number}",
+                        version=version,
+                        name=affaire.label,
+                        created_on=affaire.date + timedelta(days=7 * version),
+                        amount=round(base * (1 + 0.06 * (versions - version)), 2),
+                        status=latest if version == versions else QuoteStatus.INVALIDE,
+                    )
+                )
+            affaire.quotes = quotes
+
     @staticmethod
     def _probability(status: AffaireSalesStatus) -> int:
         return {
@@ -376,6 +407,23 @@ class _SeedBuilder:
             source="artis",
         )
         action.follow_up = FollowUp(kind=FollowUpKind.AUCUNE)
+
+    def _done_without_report(self, login: str, count: int = 2) -> None:
+        """The rep's latest done actions before today were ticked done in artis.net with no
+        compte rendu yet: the home screen always has some to show."""
+        done = sorted(
+            (
+                a
+                for a in self.seed.actions
+                if a.assignee_login == login
+                and a.status is ActionStatus.REALISEE
+                and a.planned_start.date() < self.today
+            ),
+            key=lambda a: a.planned_start,
+        )
+        for action in done[-count:]:
+            action.report = None
+            action.follow_up = None
 
     # -- files ----------------------------------------------------------------
 

@@ -6,6 +6,7 @@ one store transaction so a replayed or concurrent report can never be applied tw
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from collections.abc import Callable
@@ -34,6 +35,7 @@ from integrations.artis.models import (
     FollowUpKind,
     LoginRequest,
     LoginResult,
+    NearbyAction,
     OrgUnit,
     RelationType,
     Report,
@@ -216,6 +218,32 @@ class DemoService:
             action=action, site=site, contacts=contacts, attachments=attachments, affaire=affaire
         )
 
+    def nearby_actions(
+        self, caller: Caller, lat: float, lon: float, radius_km: float, limit: int
+    ) -> list[NearbyAction]:
+        """The caller's open actions (a month either side of today) near a point."""
+        if not (-90 <= lat <= 90 and -180 <= lon <= 180) or not 0 < radius_km <= 200:
+            raise ApiError(422, "invalid_data", "lat, lon or radius_km out of range")
+        if not 1 <= limit <= 50:
+            raise ApiError(422, "invalid_data", "limit must be 1 to 50")
+        today = datetime.combine(self._today(), datetime.min.time(), tzinfo=PARIS)
+        actions = self.store.actions(
+            [caller.login],
+            today - timedelta(days=31),
+            today + timedelta(days=32),
+            ActionStatus.A_REALISER,
+        )
+        found: list[NearbyAction] = []
+        for action in actions:
+            site = self.store.site(action.site_id)
+            if site is None or site.latitude is None or site.longitude is None:
+                continue
+            metres = _distance_m(lat, lon, site.latitude, site.longitude)
+            if metres <= radius_km * 1000:
+                found.append(NearbyAction(action=action, site=site, distance_m=metres))
+        found.sort(key=lambda n: (n.distance_m, n.action.planned_start))
+        return found[:limit]
+
     def _visible_action(self, visibility: Visibility, action_id: str) -> Action:
         action = self.store.action(action_id)
         if action is None or not visibility.can_see_action(action):
@@ -258,7 +286,9 @@ class DemoService:
             site = self.store.site(new.site_id)
             if site is None or not Visibility(self.store, caller).can_see_site(new.site_id):
                 raise ApiError(422, "unknown_site", "site_id is not one of your sites")
-            fields = _clean_contact_fields(new.model_dump(exclude={"site_id"}))
+            fields = _clean_contact_fields(
+                new.model_dump(exclude={"site_id", "allow_duplicate"})
+            )
             candidate = Contact(
                 id="new",
                 site_ids=[site.id],
@@ -266,7 +296,7 @@ class DemoService:
                 **fields,
             )
             duplicate = _find_duplicate(candidate, self.store.contacts_of(site.third_party_code))
-            if duplicate is not None:
+            if duplicate is not None and not new.allow_duplicate:
                 raise ApiError(
                     409,
                     "duplicate_contact",
@@ -276,6 +306,17 @@ class DemoService:
             created = candidate.model_copy(update={"id": self.store.next_id("CTC", 5001)})
             self.store.save_contact(created)
         return created
+
+    def duplicate_contacts(self, caller: Caller, new: ContactCreate) -> list[Contact]:
+        """The client's contacts ``new`` would duplicate; nothing is written."""
+        site = self.store.site(new.site_id)
+        if site is None or not Visibility(self.store, caller).can_see_site(new.site_id):
+            raise ApiError(422, "unknown_site", "site_id is not one of your sites")
+        fields = _clean_contact_fields(new.model_dump(exclude={"site_id", "allow_duplicate"}))
+        candidate = Contact(
+            id="new", site_ids=[site.id], third_party_code=site.third_party_code, **fields
+        )
+        return _find_duplicates(candidate, self.store.contacts_of(site.third_party_code))
 
     def attachment_content(self, caller: Caller, attachment_id: str) -> tuple[Attachment, bytes]:
         """Bytes of a CRM-accessible attachment reachable by the caller."""
@@ -332,7 +373,7 @@ class DemoService:
     def _check_reportable(caller: Caller, action: Action) -> None:
         if action.assignee_login != caller.login:
             raise ApiError(403, "forbidden", "only the assignee can report on an action")
-        if action.status is ActionStatus.REALISEE:
+        if action.status is ActionStatus.REALISEE and action.report is not None:
             raise ApiError(409, "already_reported", "this action already has a report")
         if action.status is ActionStatus.ANNULEE:
             raise ApiError(409, "action_cancelled", "this action was cancelled")
@@ -401,6 +442,14 @@ class DemoService:
             self.store.save_site(site)
 
 
+def _distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> int:
+    """Great-circle (haversine) distance in metres."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return round(2 * 6_371_000 * math.asin(math.sqrt(a)))
+
+
 def _clean_contact_fields(fields: dict[str, object]) -> dict[str, object]:
     """Validate and normalize phones (international format) and email, trim names."""
     cleaned = dict(fields)
@@ -449,7 +498,14 @@ def _digits(phone: str | None) -> str:
 
 
 def _find_duplicate(candidate: Contact, existing: list[Contact]) -> Contact | None:
+    """The first of ``_find_duplicates``, or None."""
+    found = _find_duplicates(candidate, existing)
+    return found[0] if found else None
+
+
+def _find_duplicates(candidate: Contact, existing: list[Contact]) -> list[Contact]:
     """Same name and first name, same phone or mobile, or same email, at the same client."""
+    found: list[Contact] = []
     phones = {_digits(p) for p in (candidate.direct_phone, candidate.mobile_phone)} - {""}
     email = _fold(candidate.email)
     for other in existing:
@@ -460,5 +516,5 @@ def _find_duplicate(candidate: Contact, existing: list[Contact]) -> Contact | No
         ) == _fold(candidate.first_name)
         other_phones = {_digits(p) for p in (other.direct_phone, other.mobile_phone)} - {""}
         if same_name or phones & other_phones or (email and email == _fold(other.email)):
-            return other
-    return None
+            found.append(other)
+    return found
