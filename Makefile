@@ -22,8 +22,9 @@ test: setup          ## services (Redis, Chromium), lint, the whole suite
 	$(VENV)/bin/mypy
 	$(VENV)/bin/pytest
 
-bench: setup
+bench: setup         ## ours vs aiogram over loopback HTTP (creates bench/.venv-aiogram), then the rest
 	bash .ci/services.sh
+	$(VENV)/bin/python bench/bench_vs_aiogram.py
 	$(VENV)/bin/python bench/bench_pipeline.py
 	$(VENV)/bin/python bench/bench_store.py
 

@@ -13,7 +13,7 @@ import httpx
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.ext import AIORateLimiter, Application, ContextTypes, Defaults
-from telegram.request import HTTPXRequest
+from telegram.request import BaseRequest, HTTPXRequest
 
 import handlers
 from bot import outbound
@@ -22,6 +22,7 @@ from bot.context import BotContext
 from bot.i18n import L10n, pick_locale
 from bot.pipeline import ChatPipeline
 from bot.views import common
+from integrations.telegram_http import bot_api_requests
 
 TelegramApp = Application[Any, BotContext, Any, Any, Any, Any]
 
@@ -39,25 +40,33 @@ def build_application(
     *,
     token: str,
     transport: httpx.AsyncBaseTransport | None = None,
+    requests: tuple[BaseRequest, BaseRequest] | None = None,
     rate_limit: bool = True,
 ) -> TelegramApp:
     """The python-telegram-bot Application with our pipeline, handlers and error handler.
 
-    ``transport`` replaces the network under PTB's real HTTP stack (the fake
-    Bot API of the terminal demo, the tests and the benchmark).
+    The Bot API is reached through ``requests`` (sends, getUpdates): by default PTB's
+    network layer on aiohttp (``integrations/http.py``). ``transport`` instead puts an
+    httpx transport under PTB's own ``HTTPXRequest`` (the fake Bot API of the terminal
+    demo and the tests).
     """
     settings = services.settings
-    httpx_kwargs = {"transport": transport} if transport is not None else None
+    if transport is not None:
+        httpx_kwargs = {"transport": transport}
+        send: BaseRequest = HTTPXRequest(connection_pool_size=128, read_timeout=15.0,
+                                         httpx_kwargs=httpx_kwargs)
+        poll: BaseRequest = HTTPXRequest(connection_pool_size=4, read_timeout=40.0,
+                                         httpx_kwargs=httpx_kwargs)
+    else:
+        send, poll = requests or bot_api_requests()
     pipeline = ChatPipeline(services.store, services.scopes, services.inbox)
     builder = (
         Application.builder()
         .token(token)
         .base_url(f"{settings.telegram_api_url}/bot")
         .base_file_url(f"{settings.telegram_api_url}/file/bot")
-        .request(HTTPXRequest(connection_pool_size=128, read_timeout=15.0,
-                              httpx_kwargs=httpx_kwargs))
-        .get_updates_request(HTTPXRequest(connection_pool_size=4, read_timeout=40.0,
-                                          httpx_kwargs=httpx_kwargs))
+        .request(send)
+        .get_updates_request(poll)
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz,
                            link_preview_options=LinkPreviewOptions(is_disabled=True)))
         .context_types(ContextTypes(context=BotContext))
@@ -65,7 +74,11 @@ def build_application(
         .job_queue(None)
     )
     if rate_limit:
-        limiter: Any = AIORateLimiter(max_retries=2)  # PTB types the builder's limiter loosely
+        # TELEGRAM_SEND_RATE messages/s for the whole bot (0: no overall limit); the per-group
+        # limit and the retries after a 429 stay on.
+        rate = settings.telegram_send_rate
+        limiter: Any = AIORateLimiter(  # PTB types the builder's limiter loosely
+            overall_max_rate=rate, overall_time_period=1 if rate else 0, max_retries=2)
         builder = builder.rate_limiter(limiter)
     app = builder.build()
     app.bot_data["services"] = services

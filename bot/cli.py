@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import signal
 import sys
+from collections.abc import Coroutine
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.logs import configure_logging
 from bot.settings import Settings, SettingsError, StartupError, load_settings
@@ -38,7 +40,8 @@ def main(argv: list[str] | None = None) -> int:
         if command != "artis-demo":  # everything else speaks to reps
             _require_default_catalog(settings)
         if command == "run":
-            return asyncio.run(_run(settings, webhook=getattr(args, "webhook", False)))
+            return run_loop(_run(settings, webhook=getattr(args, "webhook", False)),
+                            settings.event_loop)
         if command == "demo":
             return _terminal(settings)
         if command == "artis-demo":
@@ -62,6 +65,20 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     parser.print_help()
     return 2
+
+
+def run_loop(main: Coroutine[Any, Any, int], choice: str = "auto") -> int:
+    """Run the bot's event loop: uvloop where the platform has it (``EVENT_LOOP=auto``),
+    asyncio's own as the fallback or when ``EVENT_LOOP=asyncio``."""
+    if choice != "asyncio":
+        try:
+            import uvloop
+        except ImportError:
+            if choice == "uvloop":
+                raise
+        else:
+            return uvloop.run(main)
+    return asyncio.run(main)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -223,6 +240,9 @@ async def _run(settings: Settings, *, webhook: bool) -> int:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         await app.start()
+        # Everything built so far lives as long as the process: out of the garbage
+        # collector's sight, its full collections stop walking it (latency tail).
+        gc.freeze()
         sweeper = asyncio.create_task(Sweeper(app, runtime.services).run(stop))
         try:
             if webhook:

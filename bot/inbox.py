@@ -74,6 +74,7 @@ class Inbox:
         flows = dict(zip(chats, values[len(batch):len(batch) + len(chats)], strict=True))
         links = dict(zip(users, values[len(batch) + len(chats):], strict=True))
         now = time.time()
+        records: dict[str, str] = {}
         for (update, (chat_id, user_id)), seen in zip(batch, taken, strict=True):
             if seen is not None:
                 continue
@@ -82,8 +83,8 @@ class Inbox:
                 _at_secret_step(flows[chat_id]) or self._locked(links[user_id], now))
             record = {"chat_id": chat_id, "user_id": user_id, "at": now,
                       "update": None if withheld else update}
-            await self.store.set(keys.inbox(int(update["update_id"])), json.dumps(record),
-                                 INBOX_TTL)
+            records[keys.inbox(int(update["update_id"]))] = json.dumps(record)
+        await self.store.set_many(records, INBOX_TTL)  # the whole batch in one round trip
 
     async def is_open(self, update_id: int) -> bool:
         return await self.store.get(keys.inbox(update_id)) is not None

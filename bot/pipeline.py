@@ -7,7 +7,8 @@ runs chats concurrently and each chat strictly in order:
 2. drop a duplicate ``update_id`` (webhook retries, a second process);
 3. open the chat's scope (``bot/scope.py``): take the chat's lock in the store
    (shared by every bot process on Redis) and load the chat session (flow step,
-   language, artis.net link), which the handlers read as ``context.session``;
+   language, artis.net link), which the handlers read as ``context.session``.
+   Steps 2 and 3 are one store round trip (``ChatScopes.update_scope``);
 4. run PTB's normal dispatch (handler groups) for the update.
 
 An update with neither chat nor user (a poll's state, say) has nothing to answer
@@ -31,8 +32,6 @@ from bot.scope import ChatScopes
 from bot.storage import LockTimeout, Store
 
 log = logging.getLogger(__name__)
-
-DEDUP_TTL = 48 * 3600  # Telegram keeps undelivered updates 24 h
 
 
 class ChatPipeline(BaseUpdateProcessor):
@@ -78,19 +77,26 @@ class ChatPipeline(BaseUpdateProcessor):
         telegram_lang = user.language_code if user else None
         async with self._in_order(chat_id):
             try:
-                if not recovering and not await self.store.add(keys.seen(update.update_id),
-                                                               "1", DEDUP_TTL):
-                    log.info("duplicate update %s dropped", update.update_id)
-                    _discard(coroutine)
+                if recovering:
+                    async with self.scopes.scope(chat_id, user_id, telegram_lang):
+                        if not await self.inbox.is_open(update.update_id):
+                            _discard(coroutine)  # its first handler was alive after all
+                            return
+                        try:
+                            await coroutine
+                        finally:
+                            await self.inbox.finish(update.update_id)
                     return
-                async with self.scopes.scope(chat_id, user_id, telegram_lang):
-                    if recovering and not await self.inbox.is_open(update.update_id):
-                        _discard(coroutine)  # its first handler was alive after all
+                # Dedupe + chat lock + session in one store round trip; the inbox record
+                # is crossed out with the release, in one more.
+                async with self.scopes.update_scope(
+                        update.update_id, chat_id, user_id, telegram_lang,
+                        finish=(keys.inbox(update.update_id),)) as session:
+                    if session is None:
+                        log.info("duplicate update %s dropped", update.update_id)
+                        _discard(coroutine)
                         return
-                    try:
-                        await coroutine
-                    finally:
-                        await self.inbox.finish(update.update_id)
+                    await coroutine
             except LockTimeout:
                 _discard(coroutine)
                 if recovering:

@@ -30,6 +30,7 @@ from bot.settings import Settings, StartupError
 from bot.storage import open_store
 from bot.storage.files import private_dir
 from integrations.artis.client import ArtisClient
+from integrations.telegram_http import bot_api_requests
 
 log = logging.getLogger(__name__)
 
@@ -96,12 +97,21 @@ async def open_runtime(
 ) -> AsyncIterator[Runtime]:
     """Services plus an initialized (not yet started) Telegram Application."""
     keep_secrets_out_of_logs()
-    async with open_services(settings) as services:
+    async with AsyncExitStack() as stack, open_services(settings) as services:
         if token is None:
             token = (settings.telegram_bot_token.get_secret_value()
                      if settings.telegram_bot_token else DEMO_TOKEN)
+        if rate_limit is None:
+            rate_limit = transport is None
+        requests = None
+        if transport is None:
+            # PTB's network layer on aiohttp (integrations/http.py), closed here even if
+            # initialize() fails (PTB then leaves its requests open).
+            requests = bot_api_requests()
+            for request in requests:
+                stack.push_async_callback(request.shutdown)
         app = build_application(services, token=token, transport=transport,
-                                rate_limit=transport is None if rate_limit is None else rate_limit)
+                                requests=requests, rate_limit=rate_limit)
         try:
             await app.initialize()
         except InvalidToken:

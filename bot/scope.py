@@ -15,13 +15,20 @@ repositories write as they go, before the reply is sent.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 
 from bot import keys
 from bot.services.sessions import ChatSession, SessionRepo
 from bot.storage import Store
+from bot.storage._lockgate import MAX_HOLD
+from bot.storage.base import Lease
+
+log = logging.getLogger(__name__)
 
 # The session of the chat being worked on, for the handlers (``BotContext.session``)
 # and the error handler.
@@ -31,6 +38,7 @@ CURRENT_SESSION: ContextVar[ChatSession | None] = ContextVar("current_session", 
 # holder that died (kill -9, a lost host) frees the chat within this many seconds.
 CHAT_LOCK_LEASE = 15.0
 CHAT_LOCK_WAIT = 90.0  # an update waits this long for the chat before "still working"
+DEDUP_TTL = 48 * 3600  # Telegram keeps undelivered updates 24 h
 
 
 class ChatScopes:
@@ -58,3 +66,59 @@ class ChatScopes:
                 yield session
             finally:
                 CURRENT_SESSION.reset(token)
+
+    @asynccontextmanager
+    async def update_scope(self, update_id: int, chat_id: int, user_id: int,
+                           telegram_lang: str | None = None, *,
+                           finish: Sequence[str] = ()) -> AsyncIterator[ChatSession | None]:
+        """``scope`` for an update, with its de-duplication: yields None for an update seen
+        before (a webhook retry, another process), else holds the chat and its session.
+        ``finish``: keys deleted under the lock when the scope closes (the inbox record).
+
+        The hot path is one store round trip (``Store.enter``: mark the update, take the
+        chat's lock, read the session) and one to delete ``finish`` and release. When
+        another holder has the chat, it waits in ``scope`` like any other work on it.
+        """
+        entry = await self.store.enter(keys.seen(update_id), DEDUP_TTL,
+                                       keys.chat_lock(chat_id), self.lease,
+                                       self.sessions.keys_of(chat_id, user_id))
+        if not entry.fresh:
+            yield None
+            return
+        if entry.lease is None:
+            async with self.scope(chat_id, user_id, telegram_lang) as session:
+                try:
+                    yield session
+                finally:
+                    if finish:
+                        await self.store.delete(*finish)
+            return
+        keeper = asyncio.create_task(self._keep(entry.lease))
+        try:
+            session = self.sessions.from_values(chat_id, user_id, telegram_lang, entry.values)
+            token = CURRENT_SESSION.set(session)
+            try:
+                yield session
+            finally:
+                CURRENT_SESSION.reset(token)
+        finally:
+            keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await keeper
+            await self.store.release(entry.lease, delete=finish)
+
+    async def _keep(self, lease: Lease) -> None:
+        """Renew the chat's lease every third of it while the update is handled (for at
+        most MAX_HOLD): the lock outlives a slow artis.net, not a dead process."""
+        loop = asyncio.get_running_loop()
+        stop_at = loop.time() + MAX_HOLD
+        while loop.time() + self.lease / 3 < stop_at:
+            await asyncio.sleep(self.lease / 3)
+            try:
+                if not await self.store.renew(lease, self.lease):
+                    log.warning("chat lock %r lost while held (renewal came too late)",
+                                lease.name)
+                    return
+            except Exception:
+                log.warning("chat lock %r: could not renew its lease", lease.name,
+                            exc_info=True)

@@ -39,6 +39,8 @@ _EXPECTED = {
     "ADMIN_SECRET": f"at least {MIN_SECRET_LENGTH} characters (a long random password)",
     "TELEGRAM_BOT_TOKEN": "a token from @BotFather, like 123456:ABC-DEF...",
     "LOG_LEVEL": "one of DEBUG, INFO, WARNING, ERROR",
+    "EVENT_LOOP": "one of auto, uvloop, asyncio",
+    "TELEGRAM_SEND_RATE": "messages per second for the whole bot, >= 0 (0: no overall limit)",
     "SSO_URL": "the http(s) URL of the SSO sign-in page, e.g. https://sso.example.fr/authorize",
     "STT_URL": "the http(s) base URL of an OpenAI-compatible transcription server, e.g. "
                "http://127.0.0.1:8000 (the bot posts to /v1/audio/transcriptions)",
@@ -73,6 +75,9 @@ class Settings(BaseSettings):
     telegram_bot_token: SecretStr | None = None
     telegram_api_url: str = "https://api.telegram.org"
     telegram_bot_username: str = "artis_crm_demo_bot"
+    # Messages per second for the whole bot (Telegram's limit for a normal bot is 30/s; a
+    # local Bot API server or paid broadcasts allow more). 0 turns the overall limiter off.
+    telegram_send_rate: float = Field(default=30.0, ge=0, le=100_000)
 
     artis_url: str | None = None
     artis_service_login: str | None = None
@@ -104,6 +109,7 @@ class Settings(BaseSettings):
     support_contact: str | None = None
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    event_loop: Literal["auto", "uvloop", "asyncio"] = "auto"
 
     # Speech to text (README › Speech to text): a server, else faster-whisper here.
     stt_url: str | None = None

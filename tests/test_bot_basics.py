@@ -145,7 +145,8 @@ async def test_store_outage_gets_an_apology_not_silence(bot: BotHarness, backend
     async def down(*args, **kwargs):
         raise error
 
-    monkeypatch.setattr(bot.services.store, "add", down)
+    for operation in ("add", "enter"):  # the update's first store call fails, whichever it is
+        monkeypatch.setattr(bot.services.store, operation, down)
     [text] = await bot.say(new_user(), "/aide")
     assert "un problème est survenu" in text
     assert any("store unavailable" in r.getMessage() for r in caplog.records)

@@ -80,3 +80,16 @@ async def test_a_locked_reps_first_text_is_not_written_down(bot: BotHarness) -> 
     await bot.services.inbox.record([update])
     raw = await bot.services.store.get(keys.inbox(update["update_id"]))
     assert raw is not None and "Secret-Passw0rd!" not in raw
+
+
+async def test_an_update_without_chat_or_user_is_ignored_quietly(
+        bot: BotHarness, caplog) -> None:
+    import logging
+
+    caplog.set_level(logging.INFO)
+    # An update of a kind this PTB does not know (or a poll's state): no chat, no user.
+    poll = {"update_id": bot.api.next_update_id(), "some_future_kind": {"id": "x"}}
+    before = len(bot.api.calls)
+    await deliver(bot.runtime.application, poll)
+    assert bot.api.calls[before:] == []
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]

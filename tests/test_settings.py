@@ -23,6 +23,8 @@ ROOT = Path(__file__).resolve().parent.parent
     ("WEBHOOK_PORT", "99999", "TCP port"),
     ("TELEGRAM_BOT_TOKEN", "not-a-token", "@BotFather"),
     ("ARTIS_TIMEOUT", "-3", "greater than 0"),
+    ("TELEGRAM_SEND_RATE", "-1", "messages per second"),
+    ("EVENT_LOOP", "trio", "auto, uvloop, asyncio"),
     ("ADMIN_SECRET", "fifteen-chars-x", "at least 16 characters"),
     ("WEBHOOK_SECRET", "fifteen_chars_x", "16 to 256 characters"),
 ])
@@ -101,3 +103,21 @@ def test_unreachable_redis_stops_start_up_with_one_line(tmp_path: Path) -> None:
     [line] = done.stderr.strip().splitlines()
     assert line.startswith("startup error: cannot open the store at "
                            "REDIS_URL=redis://user:***@127.0.0.1:1/0")
+
+
+@pytest.mark.parametrize(("rate", "overall"), [("30", 30), ("1000", 1000), ("0", None)])
+async def test_the_send_rate_is_the_bots_overall_limit_and_zero_turns_it_off(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path, rate: str, overall: int | None) -> None:
+    from bot.app import build_application
+    from bot.runtime import open_services
+    from integrations.fake_bot_api import FakeBotApi
+
+    monkeypatch.setenv("TELEGRAM_SEND_RATE", rate)
+    settings = load_settings(_env_file=None, data_dir=tmp_path)
+    api = FakeBotApi()
+    async with open_services(settings) as services:
+        app = build_application(services, token=api.token, transport=api.transport())
+        limiter = app.bot.rate_limiter
+        assert limiter is not None
+        base = limiter._base_limiter  # PTB's AIORateLimiter keeps the overall limiter here
+        assert (base.max_rate if base is not None else None) == overall

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.storage import LockTimeout, QueueItem, RedisStore, SQLiteStore, Store, open_store
+from bot.storage import Entry, LockTimeout, QueueItem, RedisStore, SQLiteStore, Store, open_store
 from tests.store_fixtures import (  # noqa: F401  (fixtures; a conftest may provide them too)
     REDIS_URL,
     MakeStore,
@@ -328,6 +328,107 @@ async def test_lock_rejects_bad_arguments(store: Store) -> None:
     with pytest.raises(ValueError):
         async with store.lock("x", wait=-1):
             pass
+
+
+# -- enter: mark + lock + read in one step ----------------------------------------
+async def test_enter_marks_locks_and_reads_once(store: Store) -> None:
+    await store.set("flow:1", "step")
+    await store.set("lang:1", "fr")
+    entry = await store.enter("seen:10", 60, "chat:1", 10, ["flow:1", "lang:1", "link:1"])
+    assert entry.fresh and entry.lease is not None
+    assert entry.values == ("step", "fr", None)
+    # The same mark again: a duplicate, and nothing else is done (no lock, no read).
+    assert await store.enter("seen:10", 60, "chat:2", 10, ["flow:1"]) == Entry(fresh=False)
+    async with store.lock("chat:2", wait=0):
+        pass
+    assert await store.release(entry.lease) is True
+    assert await store.release(entry.lease) is False  # once
+
+
+async def test_set_many_writes_every_key_with_its_ttl(store: Store) -> None:
+    await store.set("b", "old")
+    await store.set_many({"a": "1", "b": "2", "c": "é" * 1000}, ttl=30)
+    assert await store.get_many("a", "b", "c") == ["1", "2", "é" * 1000]
+    assert 29 < (await store.ttl("b") or 0) <= 30
+    await store.set_many({"short": "x"}, ttl=0.2)
+    await asyncio.sleep(0.35)
+    assert await store.get("short") is None
+    await store.set_many({})  # nothing to do
+    with pytest.raises(ValueError):
+        await store.set_many({"a": "1"}, ttl=0)
+
+
+async def test_release_deletes_the_work_record_with_the_lock(store: Store) -> None:
+    await store.set("inbox:10", "record")
+    await store.set("inbox:11", "kept")
+    entry = await store.enter("seen:10", 60, "chat:1", 10, [])
+    assert entry.lease is not None
+    assert await store.release(entry.lease, delete=["inbox:10"]) is True
+    assert await store.get_many("inbox:10", "inbox:11") == [None, "kept"]
+    async with store.lock("chat:1", wait=0):
+        pass
+
+
+async def test_enter_reads_nothing_when_asked_nothing(store: Store) -> None:
+    entry = await store.enter("seen:1", 60, "chat:1", 10, [])
+    assert entry.fresh and entry.lease is not None and entry.values == ()
+    await store.release(entry.lease)
+
+
+async def test_enter_and_lock_exclude_each_other_across_processes(
+        store: Store, make_store: MakeStore) -> None:
+    other = await make_store(type_kind(store))
+    async with other.lock("chat:5", timeout=10):
+        busy = await store.enter("seen:1", 60, "chat:5", 10, ["flow:5"])
+        assert busy.fresh and busy.lease is None and busy.values == ()
+        # The mark is set all the same: a retry of that update is a duplicate.
+        assert (await store.enter("seen:1", 60, "chat:5", 10, [])).fresh is False
+    entry = await store.enter("seen:2", 60, "chat:5", 10, [])
+    assert entry.lease is not None
+    for contender in (other, store):  # another process, and this one
+        with pytest.raises(LockTimeout):
+            async with contender.lock("chat:5", wait=0.05):
+                pass
+    assert await store.release(entry.lease)
+    async with other.lock("chat:5", wait=0):
+        pass
+
+
+async def test_enter_concurrent_single_winner(store: Store, make_store: MakeStore) -> None:
+    other = await make_store(type_kind(store))
+    entries = await asyncio.gather(*(
+        (store if i % 2 else other).enter(f"seen:{i % 3}", 60, "chat:1", 10, [])
+        for i in range(12)))
+    assert sum(e.fresh for e in entries) == 3  # one per mark
+    assert sum(e.lease is not None for e in entries) == 1  # one holder of the lock
+
+
+async def test_an_entered_lease_expires_renews_and_fences(
+        store: Store, make_store: MakeStore) -> None:
+    other = await make_store(type_kind(store))
+    entry = await store.enter("seen:1", 60, "chat:8", 0.4, [])
+    assert entry.lease is not None
+    await asyncio.sleep(0.2)
+    assert await store.renew(entry.lease, 0.6) is True  # renewed before it ran out
+    await asyncio.sleep(0.3)
+    with pytest.raises(LockTimeout):  # still held past the first lease
+        async with other.lock("chat:8", wait=0):
+            pass
+    # A holder that stops renewing loses the lock; it can neither renew nor release it then.
+    async with other.lock("chat:8", timeout=10, wait=3):
+        assert await store.renew(entry.lease, 10) is False
+        assert await store.release(entry.lease) is False
+        with pytest.raises(LockTimeout):
+            async with store.lock("chat:8", wait=0):
+                pass
+    assert (await store.get("seen:1")) == "1"
+
+
+async def test_enter_rejects_bad_arguments(store: Store) -> None:
+    with pytest.raises(ValueError):
+        await store.enter("seen:1", 60, "chat:1", 0, [])
+    with pytest.raises(ValueError):
+        await store.enter("seen:1", 0, "chat:1", 10, [])
 
 
 # -- queues ---------------------------------------------------------------------

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -137,8 +138,18 @@ class SessionRepo:
         return link
 
     async def load(self, chat_id: int, user_id: int, telegram_lang: str | None) -> ChatSession:
-        flow_raw, lang, link_raw = await self.store.get_many(
-            keys.flow(chat_id), keys.lang(user_id), keys.link(user_id))
+        values = await self.store.get_many(*self.keys_of(chat_id, user_id))
+        return self.from_values(chat_id, user_id, telegram_lang, values)
+
+    @staticmethod
+    def keys_of(chat_id: int, user_id: int) -> tuple[str, str, str]:
+        """The keys a session is read from, in the order ``from_values`` takes them."""
+        return keys.flow(chat_id), keys.lang(user_id), keys.link(user_id)
+
+    def from_values(self, chat_id: int, user_id: int, telegram_lang: str | None,
+                    values: Sequence[str | None]) -> ChatSession:
+        """The session from the values of ``keys_of`` (read in one round trip by the caller)."""
+        flow_raw, lang, link_raw = values
         link = self._opened(link_raw) if link_raw else None
         return ChatSession(
             chat_id=chat_id,

@@ -13,7 +13,7 @@ Values are ``str`` (the repositories store JSON).
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 
@@ -37,6 +37,29 @@ class QueueItem:
         return self.attempts + 1
 
 
+@dataclass(frozen=True, slots=True)
+class Lease:
+    """A lock held through ``Store.enter``: its name and the holder's token. Only the holder
+    (the one who knows the token) can ``renew`` or ``release`` it."""
+
+    name: str
+    token: str
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """What ``Store.enter`` did.
+
+    - ``fresh`` False: the mark was already there (a duplicate); nothing else was done.
+    - ``lease`` None (fresh): the lock is held by someone else; the mark is set all the same.
+    - otherwise the lock is ours and ``values`` are the keys' values read under it.
+    """
+
+    fresh: bool
+    lease: Lease | None = None
+    values: tuple[str | None, ...] = ()
+
+
 class Store(ABC):
     """Async key/value store with TTLs, cross-process locks and work queues."""
 
@@ -52,6 +75,11 @@ class Store(ABC):
     @abstractmethod
     async def set(self, key: str, value: str, ttl: float | None = None) -> None:
         """Write (overwrite) a value; ``ttl`` in seconds, None = forever."""
+
+    @abstractmethod
+    async def set_many(self, items: Mapping[str, str], ttl: float | None = None) -> None:
+        """``set`` of several keys, all with ``ttl``, in one round trip (each key on its
+        own: not a transaction)."""
 
     @abstractmethod
     async def add(self, key: str, value: str, ttl: float | None = None) -> bool:
@@ -91,6 +119,33 @@ class Store(ABC):
         the work may take. ``wait``: how long to wait for it before raising
         ``LockTimeout``.
         """
+
+    @abstractmethod
+    async def enter(
+        self, mark: str, mark_ttl: float, lock: str, lease: float, keys: Sequence[str]
+    ) -> Entry:
+        """The hot path of a piece of work, in one round trip where the backend can:
+
+        1. set ``mark`` (with ``mark_ttl``) if absent, else stop: ``Entry(fresh=False)``;
+        2. take the lock ``lock`` for ``lease`` seconds if it is free, else stop with the
+           mark set: ``Entry(fresh=True, lease=None)`` (wait for it with ``lock()``);
+        3. read ``keys`` under the lock: ``Entry(True, Lease(...), values)``.
+
+        The lock is the same as ``lock()``'s: the two exclude each other across processes.
+        The holder must ``release`` the lease; a long holder ``renew``s it.
+        """
+
+    @abstractmethod
+    async def renew(self, lease: Lease, seconds: float) -> bool:
+        """Extend a held lease to ``seconds`` from now. False if it had run out (the lock
+        may be someone else's now): the holder has lost it and must stop."""
+
+    @abstractmethod
+    async def release(self, lease: Lease, *, delete: Sequence[str] = ()) -> bool:
+        """Free a held lease. False if it had run out (the lock is left as it is).
+
+        ``delete``: keys deleted in the same step, before the lock is freed (e.g. the
+        record of the work just done), whether or not the lease had run out."""
 
     # -- work queues (at-least-once; consumers are idempotent by item_id) ------
     @abstractmethod

@@ -22,7 +22,7 @@ import logging
 import math
 import re
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
@@ -33,10 +33,33 @@ from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import LockError, ResponseError
 
-from bot.storage._lockgate import LockGates
-from bot.storage.base import QueueItem, Store
+from bot.storage._lockgate import LockGates, check_lock_args
+from bot.storage.base import Entry, Lease, QueueItem, Store
 
 log = logging.getLogger(__name__)
+
+# Store.enter. KEYS: mark, lock, then the keys to read. ARGV: mark ttl (ms), token, lease (ms).
+# The lock key and value are redis-py Lock's (SET NX PX token), so enter() and lock() exclude
+# each other. Returns {0} (duplicate), {1} (lock busy; mark set) or {2, {values...}}.
+_LUA_ENTER = """
+if not redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1]) then return {0} end
+if not redis.call('SET', KEYS[2], ARGV[2], 'NX', 'PX', ARGV[3]) then return {1} end
+if #KEYS == 2 then return {2, {}} end
+return {2, redis.call('MGET', unpack(KEYS, 3))}
+"""
+
+# KEYS: lock. ARGV: token, lease (ms). Only the holder renews.
+_LUA_RENEW = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+"""
+
+# KEYS: lock, then keys to delete first. ARGV: token. Only the holder frees the lock.
+_LUA_RELEASE = """
+if #KEYS > 1 then redis.call('DEL', unpack(KEYS, 2)) end
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+return redis.call('DEL', KEYS[1])
+"""
 
 # KEYS: due, items, attempts. ARGV: item_id, payload, due.
 _LUA_ENQUEUE = """
@@ -119,25 +142,30 @@ class RedisStore(Store):
         self._claim = client.register_script(_LUA_CLAIM)
         self._ack = client.register_script(_LUA_ACK)
         self._retry = client.register_script(_LUA_RETRY)
+        self._enter = client.register_script(_LUA_ENTER)
+        self._renew = client.register_script(_LUA_RENEW)
+        self._release = client.register_script(_LUA_RELEASE)
         self._locks: LockGates[tuple[Lock, str]] = LockGates(
             self._lock_acquire, self._lock_release, self._lock_renew)
 
     @classmethod
     async def connect(
-        cls, url: str, *, namespace: str = "crmbot", max_connections: int = 50
+        cls, url: str, *, namespace: str = "crmbot", max_connections: int = 2048
     ) -> RedisStore:
         """Create a client from ``url`` (closed with the store) and check it answers.
 
-        A *blocking* pool: a burst of concurrent operations beyond
-        ``max_connections`` queues for a free connection instead of failing
-        with "Too many connections" (the default pool's behaviour).
+        A plain (non-blocking) pool: a command takes a free connection or opens one, with
+        no wait on a condition per command (``BlockingConnectionPool`` did that for every
+        command, measurably on the hot path). The bound on concurrency is the update
+        processor's (``ChatPipeline``, 512 updates at once, each using one connection at a
+        time); ``max_connections`` is only a safety net far above it.
 
         After a Redis restart every pooled connection is dead: a command retries once on
         a fresh connection (``retry``), and a connection idle for 30 s is checked before
         use (``health_check_interval``), so the first request after the restart succeeds.
         """
-        pool = aioredis.BlockingConnectionPool.from_url(
-            url, decode_responses=True, max_connections=max_connections, timeout=20,
+        pool = aioredis.ConnectionPool.from_url(
+            url, decode_responses=True, max_connections=max_connections,
             retry=Retry(NoBackoff(), retries=1), retry_on_error=[RedisConnectionError],
             health_check_interval=30,
         )
@@ -169,6 +197,15 @@ class RedisStore(Store):
 
     async def set(self, key: str, value: str, ttl: float | None = None) -> None:
         await self.client.set(self._k(key), value, px=None if ttl is None else _px(ttl))
+
+    async def set_many(self, items: Mapping[str, str], ttl: float | None = None) -> None:
+        if not items:
+            return
+        px = None if ttl is None else _px(ttl)
+        async with self.client.pipeline(transaction=False) as pipe:
+            for key, value in items.items():
+                pipe.set(self._k(key), value, px=px)
+            await pipe.execute()
 
     async def add(self, key: str, value: str, ttl: float | None = None) -> bool:
         px = None if ttl is None else _px(ttl)
@@ -256,6 +293,41 @@ class RedisStore(Store):
             # Our lease ran out inside the critical section (and maybe someone
             # else holds it now): nothing to release, but it deserves a trace.
             log.warning("lock %r expired before it was released", name)
+
+    async def enter(
+        self, mark: str, mark_ttl: float, lock: str, lease: float, keys: Sequence[str]
+    ) -> Entry:
+        check_lock_args(lease, 0.0)
+        token = secrets.token_hex(16)
+        lock_key = f"{self._ns}lock:{lock}"
+        try:
+            reply = await self._enter(
+                keys=[self._k(mark), lock_key, *(self._k(key) for key in keys)],
+                args=[_px(mark_ttl), token, _px(lease)])
+        except BaseException:
+            # Cancelled while the script was in flight: it may have taken the lock.
+            with contextlib.suppress(Exception):
+                await asyncio.shield(self._release(keys=[lock_key], args=[token]))
+            raise
+        outcome = int(reply[0])
+        if outcome == 0:
+            return Entry(fresh=False)
+        if outcome == 1:
+            return Entry(fresh=True)
+        return Entry(True, Lease(lock, token),
+                     tuple(None if v is None else _str(v) for v in reply[1]))
+
+    async def renew(self, lease: Lease, seconds: float) -> bool:
+        return bool(await self._renew(keys=[f"{self._ns}lock:{lease.name}"],
+                                      args=[lease.token, _px(seconds)]))
+
+    async def release(self, lease: Lease, *, delete: Sequence[str] = ()) -> bool:
+        lock_key = f"{self._ns}lock:{lease.name}"
+        if await self._release(keys=[lock_key, *(self._k(key) for key in delete)],
+                               args=[lease.token]):
+            return True
+        log.warning("lock %r expired before it was released", lease.name)
+        return False
 
     # -- queues ---------------------------------------------------------------
     async def enqueue(self, queue: str, item_id: str, payload: str, due: float) -> bool:

@@ -26,14 +26,14 @@ import math
 import secrets
 import sqlite3
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
 import aiosqlite
 
-from bot.storage._lockgate import LockGates
-from bot.storage.base import QueueItem, Store
+from bot.storage._lockgate import LockGates, check_lock_args
+from bot.storage.base import Entry, Lease, QueueItem, Store
 from bot.storage.files import private_file
 
 log = logging.getLogger(__name__)
@@ -120,6 +120,12 @@ _SQL_RENEW = (
 _SQL_UNLOCK = (
     "DELETE FROM locks WHERE ns = :ns AND name = :name AND owner = :owner RETURNING expires_at"
 )
+# Only the holder, and only while its lease runs.
+_SQL_RENEW = """
+UPDATE locks SET expires_at = :exp
+WHERE ns = :ns AND name = :name AND owner = :owner AND expires_at > :now
+RETURNING 1
+"""
 _SQL_ENQUEUE = """
 INSERT INTO queue (ns, queue, item_id, payload, due) VALUES (:ns, :queue, :item_id, :payload, :due)
 ON CONFLICT (ns, queue, item_id) DO NOTHING
@@ -233,6 +239,16 @@ class SQLiteStore(Store):
         now = time.time()
         exp = _expiry(ttl, now)
         await self._rows(_SQL_SET, {"ns": self.namespace, "key": key, "value": value, "exp": exp})
+        await self._maybe_purge(now)
+
+    async def set_many(self, items: Mapping[str, str], ttl: float | None = None) -> None:
+        if not items:
+            return
+        now = time.time()
+        exp = _expiry(ttl, now)
+        await self.db.executemany(_SQL_SET, [
+            {"ns": self.namespace, "key": key, "value": value, "exp": exp}
+            for key, value in items.items()])
         await self._maybe_purge(now)
 
     async def add(self, key: str, value: str, ttl: float | None = None) -> bool:
@@ -355,6 +371,53 @@ class SQLiteStore(Store):
         rows = await self._rows(_SQL_UNLOCK, {"ns": self.namespace, "name": name, "owner": owner})
         if not rows or rows[0][0] <= time.time():
             log.warning("lock %r expired before it was released", name)
+
+    async def enter(
+        self, mark: str, mark_ttl: float, lock: str, lease: float, keys: Sequence[str]
+    ) -> Entry:
+        # Three statements, each atomic; between them another process may only take the
+        # lock (then: lease None) or write the keys (read after the lock: still consistent).
+        check_lock_args(lease, 0.0)
+        if not await self.add(mark, "1", mark_ttl):
+            return Entry(fresh=False)
+        owner = secrets.token_hex(16)
+        try:
+            taken = await self._try_lock(lock, owner, lease)
+        except BaseException:
+            await self._drop_lock(lock, owner)
+            raise
+        if not taken:
+            return Entry(fresh=True)
+        held = Lease(lock, owner)
+        try:
+            values = await self.get_many(*keys)
+        except BaseException:
+            await self._drop_lock(lock, owner)
+            raise
+        return Entry(True, held, tuple(values))
+
+    async def _drop_lock(self, name: str, owner: str) -> None:
+        try:
+            await self._rows(_SQL_UNLOCK, {"ns": self.namespace, "name": name, "owner": owner})
+        except Exception:  # pragma: no cover - best effort
+            log.debug("sqlite lock cleanup failed", exc_info=True)
+
+    async def renew(self, lease: Lease, seconds: float) -> bool:
+        now = time.time()
+        exp = _expiry(seconds, now)
+        rows = await self._rows(_SQL_RENEW, {"ns": self.namespace, "name": lease.name,
+                                             "owner": lease.token, "exp": exp, "now": now})
+        return bool(rows)
+
+    async def release(self, lease: Lease, *, delete: Sequence[str] = ()) -> bool:
+        if delete:
+            await self.delete(*delete)
+        rows = await self._rows(_SQL_UNLOCK, {"ns": self.namespace, "name": lease.name,
+                                              "owner": lease.token})
+        if not rows or rows[0][0] <= time.time():
+            log.warning("lock %r expired before it was released", lease.name)
+            return False
+        return True
 
     # -- queues ---------------------------------------------------------------
     async def enqueue(self, queue: str, item_id: str, payload: str, due: float) -> bool:

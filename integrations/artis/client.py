@@ -17,7 +17,7 @@ from typing import Any, Self, TypeVar
 from urllib.parse import quote
 
 import httpx
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from integrations.artis.errors import (
     AccessDenied,
@@ -45,16 +45,18 @@ from integrations.artis.models import (
     Site,
     User,
 )
+from integrations.http import fast_transport
 
 log = logging.getLogger(__name__)
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 _MAX_BACKOFF = 5.0
-_ACTIONS = TypeAdapter(list[Action])
-_ORG_UNITS = TypeAdapter(list[OrgUnit])
-_NEARBY = TypeAdapter(list[NearbyAction])
-_CONTACTS = TypeAdapter(list[Contact])
+_DEFER = ConfigDict(defer_build=True)  # built at first use, not at import (cold start)
+_ACTIONS = TypeAdapter(list[Action], config=_DEFER)
+_ORG_UNITS = TypeAdapter(list[OrgUnit], config=_DEFER)
+_NEARBY = TypeAdapter(list[NearbyAction], config=_DEFER)
+_CONTACTS = TypeAdapter(list[Contact], config=_DEFER)
 # A 401 on these means "wrong credentials", not "session expired".
 _CREDENTIAL_PATHS = ("auth/login", "auth/sso/exchange")
 
@@ -82,7 +84,7 @@ class ArtisClient:
         self._http = httpx.AsyncClient(
             base_url=base_url.rstrip("/") + "/",
             timeout=httpx.Timeout(timeout),
-            transport=transport,
+            transport=transport if transport is not None else fast_transport(100),
             headers={"Accept": "application/json", "User-Agent": "artis-crm-assistant"},
         )
 

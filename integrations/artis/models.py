@@ -106,7 +106,8 @@ class AffaireAfterSalesStatus(StrEnum):
 class ArtisModel(BaseModel):
     """Base model: tolerate unknown fields so a newer server does not break an older bot."""
 
-    model_config = ConfigDict(extra="ignore")
+    # defer_build: each model builds its validator at first use, not at import (cold start).
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
 
 class OrgUnit(ArtisModel):
