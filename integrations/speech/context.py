@@ -1,11 +1,12 @@
 """A prompt and hotwords from the rep's own artis.net names, to help Whisper spell them.
 
 Whisper conditions each 30 s window on up to 223 tokens of "previous text". faster-whisper puts
-the ``initial_prompt`` there for the first window only (then the transcript so far replaces
-it), and the ``hotwords`` before it in every window. So the prompt carries the style (a French
-compte rendu with the names spelled right) and the hotwords carry the names for the whole note.
-Both are kept short (≈ 100 tokens each, estimated at 3 characters a token): a long prompt costs
-decoding time and crowds out the transcript's own context.
+the ``initial_prompt`` there followed by the transcript so far, which soon pushes it out (in
+practice it conditions the first window), and the ``hotwords`` before it in every window. So the
+prompt carries the style (a French compte rendu with the names spelled right) and the hotwords
+carry the names for the whole note. Both are kept short (≈ 100 and 50 tokens, estimated at 3
+characters a token): every token of context costs decoding time in every window, and
+bench/bench_stt.py found no gain in WER from 300 characters of hotwords over 150.
 
 Only names from artis.net go in (the clients, sites and contacts of the rep's actions), never
 anything from a test transcript.
@@ -17,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 PROMPT_CHARS = 300
-HOTWORD_CHARS = 300
+HOTWORD_CHARS = 150
 
 _PREAMBLE = {
     "fr": "Compte rendu de visite commerciale : contrat, devis, copieurs, rappeler le client.",
