@@ -1,4 +1,4 @@
-"""``crmbot``: the command line (run, demo, artis-demo, pair, admin, parse-date)."""
+"""``crmbot``: the command line (run, demo, artis-demo, pair, admin, parse-date, transcribe)."""
 
 from __future__ import annotations
 
@@ -31,6 +31,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.command == "parse-date":
         return _parse_date(args, settings)
+    if args.command == "transcribe":
+        return _transcribe(args, settings)
     configure_logging(settings.log_level, quiet=args.command in (None, "demo", "pair") or (
         args.command == "run" and not args.webhook and settings.telegram_bot_token is None))
     command = args.command or "run"
@@ -113,7 +115,44 @@ def _parser() -> argparse.ArgumentParser:
                        help="look for the date phrase inside a longer text (a compte rendu)")
     parse.add_argument("--explain", action="store_true",
                        help="a second line with the span, last day, time window and bound")
+    transcribe = sub.add_parser("transcribe", help="print the transcript of an audio file "
+                                                   "(a voice note the bot misheard)")
+    transcribe.add_argument("file", type=Path, help="audio file: OGG/Opus as Telegram sends "
+                                                    "voice notes, or WAV, MP3, M4A…")
+    transcribe.add_argument("--lang", choices=("fr", "en"), help="default: BOT_DEFAULT_LOCALE")
+    transcribe.add_argument("--prompt", help="a short text in the expected style and vocabulary")
+    transcribe.add_argument("--hotwords", help="words to favour, space-separated (names)")
     return parser
+
+
+def _transcribe(args: argparse.Namespace, settings: Settings) -> int:
+    """``crmbot transcribe``: the support command for "the bot misheard my voice note"."""
+    from bot.speech import build_transcriber
+    from integrations.speech import SpeechError
+
+    try:
+        audio = args.file.read_bytes()
+    except OSError as exc:
+        print(f"transcribe: cannot read {args.file}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    lang = args.lang or settings.bot_default_locale
+    hotwords = args.hotwords.split() if args.hotwords else None
+
+    async def transcribe() -> str:
+        transcriber = build_transcriber(settings, executor="thread")
+        try:
+            transcript = await transcriber.transcribe(audio, language=lang, prompt=args.prompt,
+                                                      hotwords=hotwords)
+        finally:
+            await transcriber.aclose()
+        return transcript.text
+
+    try:
+        print(asyncio.run(transcribe()))
+    except SpeechError as exc:
+        print(f"transcribe: {exc}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def _parse_date(args: argparse.Namespace, settings: Settings) -> int:

@@ -42,6 +42,11 @@ _EXPECTED = {
     "EVENT_LOOP": "one of auto, uvloop, asyncio",
     "TELEGRAM_SEND_RATE": "messages per second for the whole bot, >= 0 (0: no overall limit)",
     "SSO_URL": "the http(s) URL of the SSO sign-in page, e.g. https://sso.example.fr/authorize",
+    "STT_URL": "the http(s) base URL of an OpenAI-compatible transcription server, e.g. "
+               "http://127.0.0.1:8000 (the bot posts to /v1/audio/transcriptions)",
+    "STT_MODEL_DIR": "a folder holding a CTranslate2 Whisper model (model.bin, config.json, …)",
+    "STT_EXECUTOR": "process or thread",
+    "STT_THREADS": "a number of CPU threads between 0 (all cores, at most 4) and 64",
     "STORE_ENCRYPTION_KEY": (
         "one or more comma-separated Fernet keys (the first encrypts, all decrypt), "
         "made with: python -c 'from cryptography.fernet import Fernet; "
@@ -106,7 +111,15 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     event_loop: Literal["auto", "uvloop", "asyncio"] = "auto"
 
-    @field_validator("telegram_api_url", "artis_url", "webhook_url", "sso_url")
+    # Speech to text (README › Speech to text): a server, else faster-whisper here.
+    stt_url: str | None = None
+    stt_api_key: SecretStr | None = None
+    stt_model: str = Field(default="base", pattern=r"^[A-Za-z0-9_./:-]{1,200}$")
+    stt_model_dir: Path | None = None
+    stt_executor: Literal["process", "thread"] = "process"
+    stt_threads: int = Field(default=0, ge=0, le=64)
+
+    @field_validator("telegram_api_url", "artis_url", "webhook_url", "sso_url", "stt_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value is None or value == "":
@@ -150,10 +163,24 @@ class Settings(BaseSettings):
             raise ValueError("unknown time zone") from exc
         return value
 
-    @field_validator("bot_default_locale", mode="before")
+    @field_validator("bot_default_locale", "stt_executor", mode="before")
     @classmethod
     def _locale(cls, value: object) -> object:
         return value.lower() if isinstance(value, str) else value
+
+    @field_validator("stt_model_dir")
+    @classmethod
+    def _model_dir(cls, value: Path | None) -> Path | None:
+        if value is None or str(value) in ("", "."):
+            return None
+        if not (value / "model.bin").is_file():
+            raise ValueError("no model.bin in that folder")
+        return value
+
+    @field_validator("stt_api_key")
+    @classmethod
+    def _stt_api_key(cls, value: SecretStr | None) -> SecretStr | None:
+        return value if value is not None and value.get_secret_value() else None
 
     @field_validator("log_level", mode="before")
     @classmethod
