@@ -14,7 +14,8 @@ and does not pace private chats. ``SendLimiter`` does both, through the store:
   same Lua script that reads the blocked mark and the global pause (one round trip per
   send to a chat). In-process, sends to one chat go out in FIFO order.
 - **429**: ``RetryAfter`` pauses *every* process (a global "paused until" key) and the
-  request is retried after it, at most ``max_retries`` times.
+  request is retried after it, at most ``max_retries`` times (none when Telegram asks
+  for more than ``MAX_RETRY_WAIT``: the caller gets the ``RetryAfter`` at once).
 - **403**: a chat whose user blocked the bot is marked (``keys.blocked``); later sends
   to it raise ``Forbidden`` at once without calling Telegram (logged). The mark goes
   when that chat writes again (``Inbox.record``).
@@ -73,6 +74,9 @@ HEADROOM = 0.97
 BLOCKED_TTL = 365 * 24 * 3600
 #: Margin added to Telegram's retry_after.
 RETRY_MARGIN = 0.1
+#: A longer retry_after is not waited for here (a reply would hold its chat that long):
+#: every process still pauses, and the caller gets the RetryAfter at once.
+MAX_RETRY_WAIT = 30.0
 
 _NOT_A_MESSAGE = frozenset({"sendChatAction"})
 _CHAT_SENDS_EXTRA = frozenset({"copyMessage", "copyMessages", "forwardMessage",
@@ -329,7 +333,7 @@ class SendLimiter(BaseRateLimiter[int]):
                 now = self.clock()
                 self._pause = max(self._pause, now + wait)
                 await self.gate.pause(now + wait, now)
-                if attempt >= retries:
+                if attempt >= retries or wait > MAX_RETRY_WAIT:
                     log.warning("%s: 429, retry after %.0fs; giving up after %d retries",
                                 endpoint, wait, attempt)
                     raise

@@ -238,6 +238,18 @@ async def test_429_retries_are_bounded(store: Store) -> None:
     assert len(api.calls) == 3  # the call and its two retries
 
 
+async def test_a_long_retry_after_is_not_waited_for_but_pauses_everyone(store: Store) -> None:
+    clock = FakeClock()
+    one = limiter(store, clock)
+    api = FakeApi(clock)
+    api.errors.append(RetryAfter(600))
+    with pytest.raises(RetryAfter):
+        await api.call(one, "sendMessage", 42)
+    assert len(api.calls) == 1 and clock.slept == []
+    await api.call(one, "sendMessage", 43)
+    assert api.calls[1][0] - api.calls[0][0] == pytest.approx(600.1, abs=0.05)
+
+
 @redis_only
 async def test_429_makes_every_process_back_off(store: Store, make_store: MakeStore) -> None:
     clock = FakeClock()
