@@ -31,6 +31,7 @@ import asyncio
 import collections
 import contextlib
 import json
+import logging
 import random
 import socket
 import subprocess
@@ -138,6 +139,8 @@ async def work(args: argparse.Namespace) -> dict[str, Any]:
         limiter = SendLimiter.for_store(store, rate=args.rate, max_retries=2)
     else:
         limiter = AIORateLimiter(overall_max_rate=OVERALL, overall_time_period=1, max_retries=2)
+        # It logs a traceback for each message it gives up on; they are counted instead.
+        logging.getLogger("telegram.ext").setLevel(logging.CRITICAL)
     bot: ExtBot[Any] = ExtBot(TOKEN, base_url=f"{args.url}/bot", rate_limiter=limiter,
                               request=HTTPXRequest(connection_pool_size=INFLIGHT + 8,
                                                    read_timeout=60, pool_timeout=60))

@@ -69,7 +69,7 @@ GROUP_INTERVAL = 3.0
 STALE = 0.03
 #: The schedule runs this much under ``rate``: a message sent a few milliseconds late
 #: (event loop, network) must not make some second hold more than ``rate`` at Telegram.
-HEADROOM = 0.97
+HEADROOM = 0.95
 #: How long a "blocked" mark lasts if the user never writes again.
 BLOCKED_TTL = 365 * 24 * 3600
 #: Margin added to Telegram's retry_after.
