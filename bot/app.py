@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
-from telegram.ext import AIORateLimiter, Application, ContextTypes, Defaults
+from telegram.ext import Application, ContextTypes, Defaults
 from telegram.request import BaseRequest, HTTPXRequest
 
 import handlers
@@ -21,6 +21,7 @@ from bot.container import Services
 from bot.context import BotContext
 from bot.i18n import L10n, pick_locale
 from bot.pipeline import ChatPipeline
+from bot.ratelimit import SendLimiter
 from bot.views import common
 from integrations.telegram_http import bot_api_requests
 
@@ -74,11 +75,11 @@ def build_application(
         .job_queue(None)
     )
     if rate_limit:
-        # TELEGRAM_SEND_RATE messages/s for the whole bot (0: no overall limit); the per-group
-        # limit and the retries after a 429 stay on.
-        rate = settings.telegram_send_rate
-        limiter: Any = AIORateLimiter(  # PTB types the builder's limiter loosely
-            overall_max_rate=rate, overall_time_period=1 if rate else 0, max_retries=2)
+        # TELEGRAM_SEND_RATE messages/s for the whole bot, shared by every process on Redis
+        # (0: no overall limit); one message a second per chat, 429 and 403 handled
+        # (bot/ratelimit.py).
+        limiter: Any = SendLimiter.for_store(  # PTB types the builder's limiter loosely
+            services.store, rate=settings.telegram_send_rate, max_retries=2)
         builder = builder.rate_limiter(limiter)
     app = builder.build()
     app.bot_data["services"] = services

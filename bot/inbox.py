@@ -69,10 +69,20 @@ class Inbox:
         values = await self.store.get_many(
             *(keys.seen(int(update["update_id"])) for update, _ in batch),
             *(keys.flow(chat_id) for chat_id in chats),
-            *(keys.link(user_id) for user_id in users))
+            *(keys.link(user_id) for user_id in users),
+            *(keys.blocked(chat_id) for chat_id in chats))
+        n_chats, n_users = len(chats), len(users)
         taken = values[:len(batch)]
-        flows = dict(zip(chats, values[len(batch):len(batch) + len(chats)], strict=True))
-        links = dict(zip(users, values[len(batch) + len(chats):], strict=True))
+        flows = dict(zip(chats, values[len(batch):len(batch) + n_chats], strict=True))
+        links = dict(zip(users, values[len(batch) + n_chats:len(batch) + n_chats + n_users],
+                         strict=True))
+        # A chat that had blocked the bot writes again: it may be sent to again
+        # (bot/ratelimit.py). Read with the rest; deleted only when there is one.
+        unblocked = [keys.blocked(chat_id) for chat_id, mark
+                     in zip(chats, values[len(batch) + n_chats + n_users:], strict=True)
+                     if mark is not None]
+        if unblocked:
+            await self.store.delete(*unblocked)
         now = time.time()
         records: dict[str, str] = {}
         earlier: set[int] = set()  # chats with an earlier update in this batch

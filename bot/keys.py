@@ -3,7 +3,9 @@
 The store adds its namespace (``STORE_NAMESPACE``) in front. Keys are grouped by
 what they belong to, which also says who may read them:
 
-- a **chat** (``chat_id``): its conversation step, its drafts, its lock, unlock failures;
+- a **chat** (``chat_id``): its conversation step, its drafts, its lock, unlock failures,
+  its send pacing and the mark of a user who blocked the bot;
+- the **whole bot**: the send schedule and the pause after a 429;
 - a **Telegram user** (``user_id``): language, artis.net link, wrong PINs;
 - an **artis.net login**: the reverse index to the Telegram user, pairing lockouts, the
   current pairing token;
@@ -54,6 +56,30 @@ def drafts_of(chat_id: int) -> str:
 def draft(chat_id: int, slot: str, ref: str) -> str:
     """One draft (a compte rendu, a contact edit), kept while the rep browses elsewhere."""
     return f"{drafts_of(chat_id)}{slot}:{ref}"
+
+
+def blocked(chat_id: int | str) -> str:
+    """Set when the chat's user blocked the bot (a 403): sends to it are skipped until the
+    chat writes again (``Inbox.record`` deletes it)."""
+    return f"blocked:{chat_id}"
+
+
+def chat_pace(chat_id: int | str) -> str:
+    """When the next message to the chat may go (``bot/ratelimit.py``, on Redis)."""
+    return f"send-next:{chat_id}"
+
+
+# -- the whole bot -------------------------------------------------------------------------
+
+
+def send_schedule() -> str:
+    """The next free slot of the bot's overall send rate (``bot/ratelimit.py``, on Redis)."""
+    return "send-schedule"
+
+
+def send_pause() -> str:
+    """Until when every process holds its requests after a 429 (``bot/ratelimit.py``)."""
+    return "send-pause"
 
 
 # -- a Telegram user -----------------------------------------------------------------------

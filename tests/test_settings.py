@@ -109,6 +109,7 @@ def test_unreachable_redis_stops_start_up_with_one_line(tmp_path: Path) -> None:
 async def test_the_send_rate_is_the_bots_overall_limit_and_zero_turns_it_off(
         monkeypatch: pytest.MonkeyPatch, tmp_path: Path, rate: str, overall: int | None) -> None:
     from bot.app import build_application
+    from bot.ratelimit import SendLimiter
     from bot.runtime import open_services
     from integrations.fake_bot_api import FakeBotApi
 
@@ -119,5 +120,5 @@ async def test_the_send_rate_is_the_bots_overall_limit_and_zero_turns_it_off(
         app = build_application(services, token=api.token, transport=api.transport())
         limiter = app.bot.rate_limiter
         assert limiter is not None
-        base = limiter._base_limiter  # PTB's AIORateLimiter keeps the overall limiter here
-        assert (base.max_rate if base is not None else None) == overall
+        assert isinstance(limiter, SendLimiter)
+        assert (limiter.rate or None) == overall

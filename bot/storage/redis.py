@@ -180,6 +180,11 @@ class RedisStore(Store):
     def _k(self, key: str) -> str:
         return self._kp + key
 
+    def full_key(self, key: str) -> str:
+        """The Redis key under which the plain key ``key`` lives (for a Lua script of
+        another module, such as the send limiter's)."""
+        return self._kp + key
+
     def _q(self, queue: str) -> list[str]:
         base = f"{self._ns}q:{queue}:"
         return [base + "due", base + "items", base + "attempts"]
