@@ -60,7 +60,7 @@ def build_application(
                                          httpx_kwargs=httpx_kwargs)
     else:
         send, poll = requests or bot_api_requests()
-    pipeline = ChatPipeline(services.store, services.scopes, services.inbox)
+    pipeline = ChatPipeline(services.scopes, services.inbox)
     builder = (
         Application.builder()
         .token(token)

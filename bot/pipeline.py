@@ -29,7 +29,7 @@ from telegram.ext import BaseUpdateProcessor
 from bot import keys
 from bot.inbox import Inbox
 from bot.scope import ChatScopes
-from bot.storage import LockTimeout, Store
+from bot.storage import LockTimeout
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,6 @@ class ChatPipeline(BaseUpdateProcessor):
 
     def __init__(
         self,
-        store: Store,
         scopes: ChatScopes,
         inbox: Inbox,
         *,
@@ -47,7 +46,6 @@ class ChatPipeline(BaseUpdateProcessor):
         on_refused: Callable[[Update, str, str | None], Awaitable[None]] | None = None,
     ) -> None:
         super().__init__(max_concurrent_updates)
-        self.store = store
         self.scopes = scopes
         self.inbox = inbox
         self._recovering: set[int] = set()

@@ -17,16 +17,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 
 from bot import keys
 from bot.services.sessions import ChatSession, SessionRepo
-from bot.storage import MAX_HOLD, Lease, Store
-
-log = logging.getLogger(__name__)
+from bot.storage import Store, keep_renewed
 
 # The session of the chat being worked on, for the handlers (``BotContext.session``)
 # and the error handler.
@@ -91,7 +88,9 @@ class ChatScopes:
                     if finish:
                         await self.store.delete(*finish)
             return
-        keeper = asyncio.create_task(self._keep(entry.lease))
+        lease = entry.lease
+        keeper = asyncio.create_task(keep_renewed(  # the lock outlives a slow artis.net
+            lease.name, lambda: self.store.renew(lease, self.lease), self.lease))
         try:
             session = self.sessions.from_values(chat_id, user_id, telegram_lang, entry.values)
             token = CURRENT_SESSION.set(session)
@@ -104,19 +103,3 @@ class ChatScopes:
             with contextlib.suppress(asyncio.CancelledError):
                 await keeper
             await self.store.release(entry.lease, delete=finish)
-
-    async def _keep(self, lease: Lease) -> None:
-        """Renew the chat's lease every third of it while the update is handled (for at
-        most MAX_HOLD): the lock outlives a slow artis.net, not a dead process."""
-        loop = asyncio.get_running_loop()
-        stop_at = loop.time() + MAX_HOLD
-        while loop.time() + self.lease / 3 < stop_at:
-            await asyncio.sleep(self.lease / 3)
-            try:
-                if not await self.store.renew(lease, self.lease):
-                    log.warning("chat lock %r lost while held (renewal came too late)",
-                                lease.name)
-                    return
-            except Exception:
-                log.warning("chat lock %r: could not renew its lease", lease.name,
-                            exc_info=True)

@@ -7,14 +7,14 @@ from pathlib import Path
 
 from redis.exceptions import RedisError
 
-from bot.storage._lockgate import MAX_HOLD
+from bot.storage._lockgate import keep_renewed
 from bot.storage.base import Entry, Lease, LockTimeout, QueueItem, Store
 from bot.storage.files import private_dir
 from bot.storage.redis import RedisStore
 from bot.storage.sqlite import SQLiteStore
 
-__all__ = ["MAX_HOLD", "STORE_ERRORS", "Entry", "Lease", "LockTimeout", "QueueItem", "RedisStore",
-           "SQLiteStore", "Store", "open_store"]
+__all__ = ["STORE_ERRORS", "Entry", "Lease", "LockTimeout", "QueueItem", "RedisStore",
+           "SQLiteStore", "Store", "keep_renewed", "open_store"]
 
 # What a backend raises when it is unreachable or failing (Redis down or restarting, the
 # SQLite file unwritable): entry points answer these politely instead of with a 500.

@@ -102,21 +102,12 @@ class LockGates(Generic[H]):
 
     async def _keep(self, name: str, handle: H, timeout: float, gate: _Gate | None,
                     loop: asyncio.AbstractEventLoop) -> None:
-        """Renew the lease while its holder works (every third of it, up to MAX_HOLD)."""
-        stop_at = loop.time() + MAX_HOLD
-        while loop.time() + timeout / 3 < stop_at:
-            await asyncio.sleep(timeout / 3)
-            try:
-                renewed = await self._renew(handle, timeout)
-            except Exception:
-                log.warning("lock %r: could not renew its lease", name, exc_info=True)
-                continue
-            if not renewed:
-                log.warning("lock %r: lease lost while held (renewal came too late)", name)
-                return
+        def held_on() -> None:
             if gate is not None:
                 gate.holder_expires = loop.time() + timeout
-        log.warning("lock %r held longer than %.0f s: no longer renewed", name, MAX_HOLD)
+
+        await keep_renewed(name, lambda: self._renew(handle, timeout), timeout,
+                           on_renewed=held_on)
 
     @staticmethod
     async def _enter_gate(gate: _Gate, loop: asyncio.AbstractEventLoop, give_up_at: float) -> bool:
@@ -142,3 +133,24 @@ class LockGates(Generic[H]):
                 if loop.time() >= give_up_at:
                     raise LockTimeout("lock not acquired within the allowed wait") from None
                 # else the holder's lease ran out: re-evaluate
+
+
+async def keep_renewed(name: str, renew: Callable[[], Awaitable[bool]], lease: float, *,
+                       on_renewed: Callable[[], None] | None = None) -> None:
+    """Renew a held lease every third of it while its holder works, up to MAX_HOLD; run it
+    as a task and cancel it before the release. Returns when the lease was lost."""
+    loop = asyncio.get_running_loop()
+    stop_at = loop.time() + MAX_HOLD
+    while loop.time() + lease / 3 < stop_at:
+        await asyncio.sleep(lease / 3)
+        try:
+            renewed = await renew()
+        except Exception:
+            log.warning("lock %r: could not renew its lease", name, exc_info=True)
+            continue
+        if not renewed:
+            log.warning("lock %r: lease lost while held (renewal came too late)", name)
+            return
+        if on_renewed is not None:
+            on_renewed()
+    log.warning("lock %r held longer than %.0f s: no longer renewed", name, MAX_HOLD)
