@@ -16,6 +16,7 @@ from bot.scope import ChatScopes
 from bot.services.artis_cache import ReadCache
 from bot.services.contacts import ContactEditor
 from bot.services.drafts import Drafts
+from bot.services.outbox import ReportOutbox
 from bot.services.pairing import PairingService
 from bot.services.planning import PlanningService
 from bot.services.sessions import SessionRepo
@@ -48,3 +49,8 @@ class Services:
     def contacts(self) -> ContactEditor:
         """Contact edits from an action card, confirmed before artis.net."""
         return ContactEditor(self.artis, self.planning, self.sessions, self.drafts)
+
+    @cached_property
+    def outbox(self) -> ReportOutbox:
+        """Confirmed comptes rendus, stored first, then delivered to artis.net."""
+        return ReportOutbox(self.store, self.artis)

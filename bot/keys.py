@@ -35,6 +35,14 @@ def inbox_prefix() -> str:
     return "inbox:"
 
 
+# -- reports -------------------------------------------------------------------------------
+
+
+def outbox(report_id: str) -> str:
+    """A confirmed compte rendu until artis.net has it (``bot/services/outbox.py``)."""
+    return f"outbox:{report_id}"
+
+
 # -- a chat --------------------------------------------------------------------------------
 
 
