@@ -1,186 +1,306 @@
-"""The rep's day under load: "open the planning" and "open an action card".
+"""The rep's day under load, every piece its own process: "open the planning" and "open an
+action card", ours with and without the read cache, beside an aiogram 3 bot making the same
+artis.net calls with aiohttp.
 
-    python bench/bench_day.py [--updates N] [--chats C] [--concurrency K ...]
-                              [--redis-url URL | --sqlite]
+    python bench/bench_day.py [--updates N] [--chats C] [--inflight K] [--repeat R]
+                              [--redis-url URL] [--only ours|aiogram] [--cprofile FILE]
 
-The demo artis.net runs in a **separate process** (``crmbot artis-demo`` on a free
-port), so this process's CPU is the bot's own: the real ``Application`` from
-``open_runtime``, the store, the handlers and views, PTB's HTTP stack on the fake Bot
-API. C paired reps (not timed) press, in turn, the planning button of their day
-(``PlanCb``) and the button of one of today's actions (``CardCb``), on a planning
-message of their chat, so every press edits a message in place.
+What runs (all on 127.0.0.1, as in ``bench_vs_aiogram.py``, whose helpers this reuses):
 
-Each workload runs twice: ``ARTIS_CACHE_TTL=0`` (every press calls artis.net) and the
-default 60 s cache (after one warm-up press per chat, the answers come from the store),
-at each concurrency. Printed: updates/s, p50/p99 latency, and this process's CPU time per
-update. Every press must produce exactly one editMessageText; anything else is printed.
+* ``bench/fake_telegram_server.py``: the fast fake Bot API, long-polled by the bot under
+  test; it times each update from the getUpdates answer that carries it to its answer
+  (here the ``editMessageText`` of the pressed message).
+* ``crmbot artis-demo``: the demo artis.net, its own process (uvicorn), its own SQLite.
+* *ours*: ``crmbot run`` with ``ARTIS_URL`` on the demo, ``REDIS_URL`` on the real Redis,
+  ``TELEGRAM_API_URL`` on the fake, twice: ``ARTIS_CACHE_TTL=0`` (every press calls
+  artis.net) and the default 60 s cache. C chats are paired beforehand, straight in the
+  store the bot will use (a session with the rep's sealed artis.net token, as pairing
+  leaves it), spread over the five demo reps.
+* *aiogram*: ``bench/aiogram_peer/bot.py`` (``RedisStorage`` + ``RedisEventIsolation``);
+  each chat is paired by a ``/token T`` message that keeps the rep's token in its FSM data.
 
-Not here: the aiogram baseline of the speed issue (its own branch); compare with its
-figure for the same artis.net call.
+Workloads, chat k % C sending the k-th update, the pressed message a bot message:
+
+* ``planning``: today's day view (``PlanCb(View.DAY)``): ``GET /actions?from&to``, the
+  day's list with a button per action, the message edited in place.
+* ``card``: one of the chat's rep's actions (``CardCb``): ``GET /actions/ID`` (site,
+  contacts, attachments, affaire), the card and its buttons, edited in place.
+* ``button`` (ours with the cache, and aiogram): the language button of
+  ``bench_vs_aiogram.py``, the stateful-navigation reference, in the same run.
+
+Before each workload, one warm-up press per chat (it fills the cache when it is on).
+Each condition at K in flight (default 16) and at 1. Printed: updates/s, p50/p99, the bot
+process's CPU per update (/proc, all threads; artis.net's CPU is not in it), then the
+issue's goals against the figures. Redis keys of both bots are deleted at the end.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
-import re
-import socket
-import statistics
+import platform
 import subprocess
 import sys
 import tempfile
-import time
-import uuid
+from collections.abc import Sequence
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from cryptography.fernet import Fernet
+from bench_vs_aiogram import (
+    FIRST_CHAT,
+    OUR_VENV_BIN,
+    PEER_PY,
+    BotSpec,
+    Fake,
+    Run,
+    aiogram_bot,
+    chat,
+    cleanup_redis,
+    ensure_peer_venv,
+    free_port,
+    measure,
+    our_bot,
+    running,
+    stop,
+    user,
+    wait_listening,
+)
+from bench_vs_aiogram import plan as plan_vs_aiogram
 
-from bot.inbound import deliver
-from bot.runtime import open_runtime
+from bot.runtime import open_services
 from bot.services.planning import View
 from bot.services.sessions import ArtisLink
 from bot.settings import Settings
 from bot.views.planning import CardCb, PlanCb
 from integrations.artis.demo.seed_data import DEMO_PASSWORD, DemoLogins
-from integrations.fake_bot_api import FakeBotApi, SimUser
 
 REPS = (DemoLogins.COMMERCIAL, DemoLogins.TDUBOIS, DemoLogins.SBENALI,
         DemoLogins.PFAURE, DemoLogins.AROBERT)
-FIRST_USER_ID = 920_000_000
+PARIS = ZoneInfo("Europe/Paris")
+DAY_CHAT = FIRST_CHAT + 20_000  # the paired chats: DAY_CHAT .. DAY_CHAT + C - 1
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+# -- the paired reps ---------------------------------------------------------------------------
+async def log_in(artis_url: str, chats: int) -> tuple[list[str], list[str]]:
+    """A session token and one of today's actions (else of this month) per chat."""
+    from integrations.artis.client import ArtisClient
+
+    client = ArtisClient(artis_url)
+    tokens, actions = [], []
+    try:
+        today = datetime.combine(datetime.now(PARIS).date(), time(0), tzinfo=PARIS)
+        for k in range(chats):
+            result = await client.login(REPS[k % len(REPS)], DEMO_PASSWORD)
+            found = (await client.list_actions(result.token, today, today + timedelta(days=1))
+                     or await client.list_actions(result.token, today - timedelta(days=31),
+                                                  today + timedelta(days=31)))
+            if not found:
+                raise SystemExit(f"{result.user.login} has no action around today")
+            tokens.append(result.token)
+            actions.append(found[k // len(REPS) % len(found)].id)
+    finally:
+        await client.aclose()
+    return tokens, actions
 
 
-def start_artis(data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "artis-demo", "--host", "127.0.0.1", "--port",
-         str(port), "--db", str(data_dir / "artis.sqlite3")],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 20
-    while time.time() < deadline:
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                return process, f"http://127.0.0.1:{port}/api/v1"
-        time.sleep(0.1)
-    process.kill()
-    raise SystemExit("the demo artis.net did not start")
-
-
-def quantile_ms(values: list[float], q: int) -> float:
-    if len(values) < 2:
-        return values[0] * 1000 if values else 0.0
-    return statistics.quantiles(values, n=100)[q - 1] * 1000
-
-
-async def run(args: argparse.Namespace, artis_url: str, data_dir: Path, cache_ttl: float,
-              workload: str, concurrency: int) -> str:
-    namespace = f"bench-day:{uuid.uuid4().hex[:8]}"
-    settings = Settings(_env_file=None, data_dir=data_dir / namespace.replace(":", "-"),
-                        artis_url=artis_url, redis_url=None if args.sqlite else args.redis_url,
-                        store_namespace=namespace, artis_service_login="bot.service",
-                        artis_service_password="demo", artis_cache_ttl=cache_ttl,
-                        store_encryption_key=Fernet.generate_key().decode(),
+async def pair_ours(spec: BotSpec, artis_url: str, redis_url: str, data_dir: Path,
+                    tokens: Sequence[str]) -> None:
+    """Pair the chats in the store the bot will open (same namespace, same sealing key)."""
+    settings = Settings(_env_file=None, data_dir=data_dir, artis_url=artis_url,
+                        redis_url=redis_url, store_namespace=spec.env["STORE_NAMESPACE"],
+                        store_encryption_key=spec.env["STORE_ENCRYPTION_KEY"],
+                        artis_service_login="bot.service", artis_service_password="demo",
                         log_level="WARNING")
-    api = FakeBotApi()
-    async with open_runtime(settings, transport=api.transport(), token=api.token) as runtime:
-        services, app = runtime.services, runtime.application
-        users = [SimUser(id=FIRST_USER_ID + n) for n in range(args.chats)]
-        presses: dict[int, tuple[dict[str, Any], str]] = {}
-        for index, user in enumerate(users):
-            result = await services.artis.login(REPS[index % len(REPS)], DEMO_PASSWORD)
-            session = await services.sessions.load(user.id, user.id, "fr")
-            await services.sessions.save_link(session, ArtisLink(
-                login=result.user.login, display_name=result.user.display_name,
-            ).with_token(result.token, services.sessions.token_deadline(result.expires_at)))
-            await deliver(app, api.text_update(user, "/planning"))
-            message = api.last_bot_message(user.id)
-            assert message is not None
-            await deliver(app, api.callback_update(user, PlanCb(View.MONTH).pack(), message))
-            message = api.messages[(user.id, message["message_id"])]
-            if workload == "planning":
-                data = PlanCb(View.DAY).pack()
-            else:
-                ids = re.findall(r"act:([A-Z]+-\d+):", str(api.buttons(message)))
-                if not ids:
-                    raise SystemExit(f"{result.user.login} has no action this month")
-                data = CardCb(ids[0]).pack()
-            presses[user.id] = (message, data)
-            # one warm-up press per chat (fills the cache when it is on), then back
-            await deliver(app, api.callback_update(user, data, message))
-        plan = [users[n % len(users)] for n in range(args.updates)]
-        slots = asyncio.Semaphore(concurrency)
-        latencies: list[float] = []
-        before = len(api.calls)
-
-        async def one(user: SimUser) -> None:
-            message, data = presses[user.id]
-            started = time.perf_counter()
-            try:
-                await deliver(app, api.callback_update(user, data, message))
-            finally:
-                latencies.append(time.perf_counter() - started)
-                slots.release()
-
-        tasks = []
-        cpu, wall = time.process_time(), time.perf_counter()
-        for user in plan:
-            await slots.acquire()
-            tasks.append(asyncio.create_task(one(user)))
-        await asyncio.gather(*tasks)
-        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-        answers = [c for c in api.calls[before:] if c.method in ("sendMessage",
-                                                                 "editMessageText")]
-        problem = "" if len(answers) == len(plan) else (
-            f"  !! {len(answers)} answers for {len(plan)} presses")
-        if not args.sqlite:
-            import redis.asyncio as aioredis
-
-            client = aioredis.from_url(args.redis_url)
-            keys = [key async for key in client.scan_iter(match=f"{namespace}:*")]
-            if keys:
-                await client.delete(*keys)
-            await client.aclose()
-    cache = f"cache {cache_ttl:g} s" if cache_ttl else "cache off"
-    return (f"| {workload:8} | {cache:12} | {concurrency:3} | {len(plan) / wall:8.0f} | "
-            f"{quantile_ms(latencies, 50):7.1f} | {quantile_ms(latencies, 99):7.1f} | "
-            f"{cpu / len(plan) * 1000:6.2f} |{problem}")
+    async with open_services(settings) as services:
+        for k, token in enumerate(tokens):
+            chat_id = DAY_CHAT + k
+            me = await services.artis.me(token)
+            session = await services.sessions.load(chat_id, chat_id, "fr")
+            await services.sessions.save_link(session, ArtisLink(  # as pairing leaves it
+                login=me.login, display_name=me.display_name,
+                is_manager=bool(me.heads_org_units), timezone=me.timezone,
+            ).with_token(token, services.sessions.token_deadline(
+                datetime.now(PARIS) + timedelta(hours=11))))
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--updates", type=int, default=400)
-    parser.add_argument("--chats", type=int, default=20)
-    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 16])
-    parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL",
-                                                              "redis://127.0.0.1:6379/0"))
-    parser.add_argument("--sqlite", action="store_true", help="the embedded store, not Redis")
-    args = parser.parse_args()
+def pair_aiogram(fake: Fake, tokens: Sequence[str]) -> None:
+    updates = [{"message": {"message_id": 5, "date": 0, "chat": chat(DAY_CHAT + k),
+                            "from": user(DAY_CHAT + k), "text": f"/token {token}",
+                            "entities": [{"type": "bot_command", "offset": 0, "length": 6}]}}
+               for k, token in enumerate(tokens)]
+    fake.load(updates, 16)
+    result = fake.wait(60)
+    if not all(result["answered"]):
+        raise SystemExit("the aiogram peer did not take every chat's token")
+
+
+# -- workloads -----------------------------------------------------------------------------------
+def presses(workload: str, n: int, chats: int, actions: Sequence[str]) -> list[dict[str, Any]]:
+    if workload == "button":
+        return plan_vs_aiogram("button", n, chats, DAY_CHAT)
+    updates = []
+    for k in range(n):
+        chat_id = DAY_CHAT + k % chats
+        data = (PlanCb(View.DAY).pack() if workload == "planning"
+                else CardCb(actions[k % chats]).pack())
+        pressed = {"message_id": 1, "date": 0, "chat": chat(chat_id),
+                   "from": {"id": 777000111, "is_bot": True, "first_name": "bench bot"},
+                   "text": "Planning"}
+        updates.append({"callback_query": {"id": f"d{k}", "from": user(chat_id),
+                                           "chat_instance": "1", "message": pressed,
+                                           "data": data}})
+    return updates
+
+
+def bench_bot(spec: BotSpec, label: str, workloads: Sequence[str], fake: Fake,
+              args: argparse.Namespace, actions: Sequence[str], log_dir: Path,
+              tokens: Sequence[str]) -> list[Run]:
+    runs: list[Run] = []
+    with running(spec, fake, log_dir) as (proc, _cold):
+        if spec.name == "aiogram":
+            pair_aiogram(fake, tokens)
+        for workload in workloads:
+            fake.load(presses(workload, args.chats, args.chats, actions), args.inflight)
+            warm = fake.wait()
+            if not all(warm["answered"]):
+                raise SystemExit(f"{label} {workload}: warm-up presses unanswered "
+                                 f"({warm['calls']}); see {log_dir / (spec.name + '.log')}")
+            for inflight in (args.inflight, 1):
+                n = args.updates if inflight > 1 else max(2, args.updates // 3)
+                best: Run | None = None
+                for _ in range(args.repeat):
+                    run = measure(fake, proc.pid, presses(workload, n, args.chats, actions),
+                                  inflight, label, workload)
+                    if best is None or run.rate > best.rate:
+                        best = run
+                assert best is not None
+                runs.append(best)
+                print(f"  {label:15} {workload:8} K={inflight:<3} {best.rate:7.0f}/s "
+                      f"p50 {best.p50:6.2f} ms p99 {best.p99:6.2f} ms "
+                      f"cpu {best.cpu_ms:5.2f} ms/update {'; '.join(best.problems)}", flush=True)
+    return runs
+
+
+# -- report ----------------------------------------------------------------------------------------
+def print_table(runs: Sequence[Run], inflight: int) -> None:
+    print("\n| bot | workload | in flight | updates/s | p50 ms | p99 ms | CPU ms/update |\n"
+          "|---|---|---|---|---|---|---|")
+    order = {"planning": 0, "card": 1, "button": 2}
+    for r in sorted(runs, key=lambda r: (order[r.workload], -r.inflight, r.bot)):
+        print(f"| {r.bot} | {r.workload} | {r.inflight} | {r.rate:,.0f} | {r.p50:.2f} "
+              f"| {r.p99:.2f} | {r.cpu_ms:.2f} |")
+    got = {(r.bot, r.workload, r.inflight): r for r in runs}
+    off, on = "ours cache off", "ours cache 60s"
+    print("\nGoals of issue #9:")
+    for workload in ("planning", "card"):
+        a, b = got.get((off, workload, inflight)), got.get((on, workload, inflight))
+        if a and b:
+            extra = a.cpu_ms - b.cpu_ms
+            print(f"- {workload}: CPU per update without the cache {a.cpu_ms:.2f} ms, from the "
+                  f"cache {b.cpu_ms:.2f} ms: {extra:+.2f} ms (goal <= +1 ms: "
+                  f"{'met' if extra <= 1 else 'NOT met'})")
+        single = got.get((off, workload, 1))
+        if single:
+            print(f"- {workload}: p99 at 1 in flight without the cache {single.p99:.2f} ms "
+                  f"(goal <= 10 ms: {'met' if single.p99 <= 10 else 'NOT met'})")
+    ref = got.get((on, "button", inflight))
+    for workload in ("planning", "card"):
+        cached = got.get((on, workload, inflight))
+        if cached and ref:
+            print(f"- {workload} from the cache: {cached.rate:,.0f}/s against the language "
+                  f"button's {ref.rate:,.0f}/s in the same process ({cached.rate / ref.rate:.2f}; "
+                  f"goal: as fast)")
+    for r in runs:
+        for problem in r.problems:
+            print(f"!! {r.bot} {r.workload} K={r.inflight}: {problem}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--updates", type=int, default=1200,
+                        help="N presses per run at K in flight; N/3 at 1")
+    parser.add_argument("--chats", type=int, default=50, help="C paired chats (>= K)")
+    parser.add_argument("--inflight", type=int, default=16, help="K updates in flight")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per condition (best kept)")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
+    parser.add_argument("--only", choices=("ours", "aiogram"), default=None)
+    parser.add_argument("--cache", choices=("off", "on"), default=None,
+                        help="only our bot with the cache off (or on)")
+    parser.add_argument("--cprofile", metavar="FILE", default=None,
+                        help="our bot (cache off) under cProfile, stats written at its stop")
+    parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
+                        help="extra environment for our bot")
+    args = parser.parse_args(argv)
+    if args.updates < 2 or args.chats < args.inflight or args.repeat < 1:
+        parser.error("need --updates >= 2, --chats >= --inflight, --repeat >= 1")
+    extra_env = dict(item.split("=", 1) for item in args.env)
+
+    ensure_peer_venv()
+    print(f"python {platform.python_version()}, {os.cpu_count()} CPUs, load average "
+          f"{os.getloadavg()[0]:.2f}; N={args.updates} (K={args.inflight}), "
+          f"{max(2, args.updates // 3)} (K=1), C={args.chats} paired chats; our env {extra_env}",
+          flush=True)
+    results_dir = Path(__file__).resolve().parent / "results"
+    results_dir.mkdir(exist_ok=True)
+    procs: list[subprocess.Popen[bytes]] = []
+    prefixes: list[str] = []
+    runs: list[Run] = []
     with tempfile.TemporaryDirectory(prefix="bench-day-") as tmp:
-        data_dir = Path(tmp)
-        artis, url = start_artis(data_dir)
         try:
-            print(f"{args.updates} presses from {args.chats} chats; artis.net demo in pid "
-                  f"{artis.pid}; store: {'SQLite' if args.sqlite else args.redis_url}")
-            print("| workload | cache        |  in | upd/s    | p50 ms  | p99 ms  | CPU ms |")
-            print("|---|---|---|---|---|---|---|")
-            for workload in ("planning", "card"):
-                for ttl in (0.0, 60.0):
-                    for concurrency in args.concurrency:
-                        print(asyncio.run(run(args, url, data_dir, ttl, workload,
-                                              concurrency)), flush=True)
+            fake_port, artis_port = free_port(), free_port()
+            fake_proc = subprocess.Popen([str(PEER_PY), str(Path(__file__).parent
+                                                            / "fake_telegram_server.py"),
+                                          "--port", str(fake_port)])
+            procs.append(fake_proc)
+            artis_proc = subprocess.Popen(
+                [str(OUR_VENV_BIN / "crmbot"), "artis-demo", "--port", str(artis_port),
+                 "--db", str(Path(tmp) / "artis.sqlite3")],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            procs.append(artis_proc)
+            wait_listening(fake_port, fake_proc)
+            wait_listening(artis_port, artis_proc)
+            fake, artis_url = Fake(fake_port), f"http://127.0.0.1:{artis_port}/api/v1"
+            tokens, actions = asyncio.run(log_in(artis_url, args.chats))
+
+            conditions: list[tuple[str, BotSpec, list[str]]] = []
+            if args.only != "aiogram":
+                for cache, ttl in (("off", "0"), ("on", "60")):
+                    if args.cache and args.cache != cache:
+                        continue
+                    profile = args.cprofile if cache == "off" else None
+                    spec = our_bot(fake.url, artis_url, args.redis_url, Path(tmp) / "data",
+                                   {"ARTIS_CACHE_TTL": ttl, **extra_env}, profile)
+                    label = "ours cache off" if cache == "off" else "ours cache 60s"
+                    work = ["planning", "card"] + (["button"] if cache == "on" else [])
+                    conditions.append((label, spec, work))
+            if args.only != "ours" and not args.cache:
+                spec = aiogram_bot(fake.url, args.redis_url)
+                spec.env["ARTIS_URL"] = artis_url
+                conditions.append(("aiogram", spec, ["planning", "card", "button"]))
+            for label, spec, work in conditions:
+                prefixes.append(spec.prefix)
+                if spec.name == "ours":
+                    asyncio.run(pair_ours(spec, artis_url, args.redis_url, Path(tmp) / "pair",
+                                          tokens))
+                runs.extend(bench_bot(spec, label, work, fake, args, actions, results_dir,
+                                      tokens))
         finally:
-            artis.terminate()
-            artis.wait(timeout=10)
+            for proc in reversed(procs):
+                stop(proc)
+            if prefixes:
+                with contextlib.suppress(Exception):
+                    print(f"redis: deleted {cleanup_redis(args.redis_url, prefixes)} "
+                          f"benchmark keys")
+    print_table(runs, args.inflight)
+    print(f"load average at the end {os.getloadavg()[0]:.2f}")
+    return 1 if any(r.problems for r in runs) else 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())
