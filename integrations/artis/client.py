@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Self, TypeVar
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import httpx
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
@@ -81,8 +81,11 @@ class ArtisClient:
         self._service_lock = asyncio.Lock()
         self._max_retries = max(0, max_retries)
         self._backoff = max(0.0, backoff)
+        # Requests go to absolute URLs built here: httpx parses (and checks character by
+        # character) a relative URL three times, to join it to base_url and to add params.
+        self._base = base_url.rstrip("/") + "/"
         self._http = httpx.AsyncClient(
-            base_url=base_url.rstrip("/") + "/",
+            base_url=self._base,
             timeout=httpx.Timeout(timeout),
             transport=transport if transport is not None else fast_transport(100),
             headers={"Accept": "application/json", "User-Agent": "artis-crm-assistant"},
@@ -318,15 +321,15 @@ class ArtisClient:
         all_headers = dict(headers or {})
         if token is not None:
             all_headers["Authorization"] = f"Bearer {token}"
+        url = self._base + path + (f"?{urlencode(params)}" if params else "")
         attempts = self._max_retries + 1
         last_problem = "no attempt made"
         for attempt in range(attempts):
             if attempt:
                 await asyncio.sleep(self._delay(attempt))
             try:
-                response = await self._http.request(
-                    method, path, params=params, json=json, headers=all_headers
-                )
+                response = await self._http.request(method, url, json=json,
+                                                    headers=all_headers)
             except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
                 last_problem = f"cannot connect: {exc!r}"
                 continue
