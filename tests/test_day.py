@@ -399,7 +399,9 @@ async def test_typed_date_phrases_open_that_planning(bot: BotHarness) -> None:
     user = await paired(bot)
     tomorrow = today() + timedelta(days=1)
     next_monday = today() - timedelta(days=today().weekday()) + timedelta(days=7)
-    december_3 = date(today().year + (today() > date(today().year, 12, 3)), 12, 3)
+    # A date without a year: the closest in [today - 92 days, today + 273 days) (README).
+    [december_3] = [d for y in (-1, 0, 1) if -92 <= ((d := date(today().year + y, 12, 3))
+                                                      - today()).days < 273]
     next_month = (today().replace(day=28) + timedelta(days=4)).replace(day=1)
     expected = {
         "demain": f"<b>{fr(tomorrow)}</b>",
