@@ -22,9 +22,10 @@ test: setup          ## services (Redis, Chromium), lint, the whole suite
 	$(VENV)/bin/mypy
 	$(VENV)/bin/pytest
 
-bench: setup         ## ours vs aiogram over loopback HTTP (creates bench/.venv-aiogram), then the rest
+bench: setup         ## ours vs aiogram over loopback HTTP (creates bench/.venv-aiogram): messages, buttons, the rep's day; then the rest
 	bash .ci/services.sh
 	$(VENV)/bin/python bench/bench_vs_aiogram.py
+	$(VENV)/bin/python bench/bench_day.py
 	$(VENV)/bin/python bench/bench_pipeline.py
 	$(VENV)/bin/python bench/bench_store.py
 
