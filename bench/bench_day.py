@@ -289,6 +289,7 @@ def print_table(runs: dict[tuple[str, str, int], list[Run]], inflight: int,
         for k in (inflight, 1):
             a, b = mid(off, workload, k, "cpu_ms"), mid(on, workload, k, "cpu_ms")
             if a is not None and b is not None:
+                a, b = round(a, 2), round(b, 2)
                 print(f"- {workload}, {k} in flight: CPU per update without the cache "
                       f"{a:.2f} ms, from the cache {b:.2f} ms: {a - b:+.2f} ms "
                       f"(goal <= +1 ms: {'met' if a - b <= 1 else 'NOT met'})")
