@@ -351,6 +351,49 @@ async def test_without_transcription_a_voice_note_is_kept_and_typing_is_asked(
         assert "Livraison faite" in card
 
 
+class RecordingTranscriber:
+    """Stands in at the Services seam: says a fixed text, records what it was given."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.calls: list[dict[str, Any]] = []
+
+    async def transcribe(self, audio: bytes, *, language: str, prompt: str | None = None,
+                         hotwords: list[str] | None = None) -> Any:
+        from integrations.speech import Transcript
+
+        self.calls.append({"audio": audio, "language": language, "prompt": prompt,
+                           "hotwords": hotwords})
+        return Transcript(self.text, 4.0, language)
+
+    async def aclose(self) -> None:
+        pass
+
+
+async def test_a_voice_correction_replaces_the_text_and_hears_the_reps_own_names(
+        bot: BotHarness, artis_client: ArtisClient, artis_login: Any) -> None:
+    said_text = "Monsieur Blanc valide la proposition, rendez-vous le 15 janvier à 10 heures."
+    fake = RecordingTranscriber(said_text)
+    bot.services.__dict__["transcriber"] = fake
+    user = await paired(bot)
+    report = await open_first_rdv(bot, user)
+    await bot.say(user, "Premier jet tapé.")
+    await bot.press_label(user, "✏️ Corriger")
+    audio = b"OggS-fake-voice-note"
+    texts = await bot.send(voice_message(bot, user, audio, 4))
+    assert texts[0] == "🎙 Transcription…" and said_text in texts[-1]
+    assert "Premier jet" not in texts[-1]
+    assert "🤝 RDV le " + fr(said("le 15 janvier")) + " à 10:00" in texts[-1]
+
+    [call] = fake.calls
+    assert call["audio"] == audio and call["language"] == "fr"  # downloaded through getFile
+    detail = await artis_client.get_action(await artis_login(DemoLogins.COMMERCIAL),
+                                           report.action)
+    assert "Imprimerie Carpentier" in call["prompt"]
+    surnames = {c.last_name for c in detail.contacts}
+    assert surnames & set(call["hotwords"]), (surnames, call["hotwords"])
+
+
 # -- the follow-up proposal, on the issue's phrases ----------------------------------------------
 SATURDAY = datetime(2026, 12, 5, 10, 0, tzinfo=PARIS)
 

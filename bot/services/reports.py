@@ -33,6 +33,7 @@ from bot.services.drafts import Drafts, DraftSlot
 from bot.services.outbox import ReportOrder, ReportOutbox, SubmitOutcome
 from bot.services.planning import Card, NotYours, PlanningService, Rep, View
 from bot.services.sessions import ChatSession, SessionRepo
+from integrations.artis.errors import ArtisUnavailable
 from integrations.artis.models import (
     Action,
     ActionStatus,
@@ -364,14 +365,17 @@ class ReportDesk:
         """Names from the rep's own artis.net data: this action's client, site and contacts
         first, then the clients of the rep's actions around today."""
         companies, contacts, places = [draft.company], [], []
-        card = await self.planning.card(rep, draft.action_id)
-        if isinstance(card, Card):
-            site = card.detail.site
-            companies.append(site.name or site.company_name)
-            places.append(site.city)
-            contacts += [c.last_name for c in card.detail.contacts]
-        week = await self.planning.planning(rep, View.WEEK, None)
-        companies += [item.action.company_name for item in week.items]
+        try:
+            card = await self.planning.card(rep, draft.action_id)
+            if isinstance(card, Card):
+                site = card.detail.site
+                companies.append(site.name or site.company_name)
+                places.append(site.city)
+                contacts += [c.last_name for c in card.detail.contacts]
+            week = await self.planning.planning(rep, View.WEEK, None)
+            companies += [item.action.company_name for item in week.items]
+        except ArtisUnavailable:
+            pass  # artis.net is slow: transcribe with the client's name alone
         return speech_context(companies=companies, contacts=contacts, places=places,
                               lang=lang)
 
