@@ -7,6 +7,7 @@ answer); the draft then lives in the store until ✅ or ❌. A voice note is dow
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import Audio, Message, Update, Voice
@@ -126,7 +127,7 @@ def seconds_of(voice: Voice | Audio) -> int:
 
 
 async def _show_transcription(update: Update, context: BotContext,
-                              transcribe: Any) -> None:
+                              transcribe: Callable[[], Awaitable[object]]) -> None:
     """« 🎙 Transcription… », then the card (or what went wrong) in that same message."""
     chat = update.effective_chat
     assert chat is not None
@@ -137,7 +138,7 @@ async def _show_transcription(update: Update, context: BotContext,
         [sent] = (await send(context.bot, chat.id, views.transcribing(context.l10n)))[:1]
         message_id = sent.message_id
     async with typing(update):
-        outcome: VoiceOutcome = await transcribe()
+        outcome = await transcribe()
     reply = voice_reply(context, outcome)
     if reply is None:
         await stale(update, context)

@@ -323,6 +323,17 @@ async def test_a_voice_note_on_its_own_asks_which_action(voice_bot: Any) -> None
         bot.find_button(user, "✅ Enregistrer")
 
 
+async def test_a_voice_note_on_its_own_with_nothing_to_report_offers_the_planning(
+        bot: BotHarness) -> None:
+    user = new_user("Mathieu")
+    await bot.pair(user, DemoLogins.SSO)  # a rep with an empty planning
+    [nothing] = await bot.send(voice_message(bot, user, b"OggS-never-downloaded", 8))
+    assert "Aucune de vos actions d'aujourd'hui ou d'hier n'attend de compte rendu" in nothing
+    assert [b["text"] for b in bot.api.buttons(bot.last(user))] == ["📅 Aujourd'hui",
+                                                                    "🗓 Semaine"]
+    assert not [c for c in bot.api.calls if c.method == "getFile"]
+
+
 async def test_a_too_long_or_corrupted_voice_note_gets_a_clear_message(voice_bot: Any) -> None:
     async with voice_bot as bot:
         user = await paired(bot)
