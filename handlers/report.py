@@ -80,12 +80,12 @@ async def on_button(update: Update, context: BotContext, data: RepCb) -> None:
                 case Delivered() | Stored() | Refused() | AlreadySubmitted():
                     await answer(update, views.submitted(t, saved, data.card()), edit=True)
                 case NoDraft():
-                    await toast(update, views.nothing_left(t), alert=True)
+                    await stale(update, context)
             return
         case RepOp.DROP:
-            await desk.drop(session, data.action)
-            await answer(update, views.dropped(t, data.card()), edit=True)
-            return
+            if await desk.drop(session, data.action):
+                await answer(update, views.dropped(t, data.card()), edit=True)
+                return
         case RepOp.EDIT:
             asked = await desk.correct(session, data.action)
             if isinstance(asked, Asking):
@@ -110,7 +110,7 @@ async def on_button(update: Update, context: BotContext, data: RepCb) -> None:
             if isinstance(changed, Review):
                 await answer(update, views.review(t, changed.draft), edit=True)
                 return
-    await toast(update, views.nothing_left(t), alert=True)
+    await stale(update, context)  # no draft: saved, cancelled, or never the rep's
 
 
 # -- the report step: typed text or a voice note ----------------------------------------------

@@ -268,13 +268,26 @@ async def test_a_forged_report_button_for_another_reps_action_is_refused(
     token = await artis_login(DemoLogins.TDUBOIS)
     start = datetime.combine(today() - timedelta(days=7), datetime.min.time(), tzinfo=PARIS)
     foreign = (await artis_client.list_actions(token, start, start + timedelta(days=21)))[0]
-    for op in (RepOp.START, RepOp.SAVE, RepOp.PICK, RepOp.ACTION):
+    for op in (RepOp.START, RepOp.SAVE, RepOp.DROP, RepOp.ACTION, RepOp.EDIT, RepOp.DATE):
         before = len(bot.toasts())
         texts = await bot.press(user, RepCb(op, foreign.id).pack())
-        assert bot.toasts()[before:], op
+        assert STALE in bot.toasts()[before], op
+        assert "Actions aujourd'hui" in texts[-1], op  # a fresh menu
         assert foreign.company_name not in " ".join(texts), op
+    before = len(bot.toasts())
+    await bot.press(user, RepCb(RepOp.PICK, foreign.id).pack())  # no voice note waiting
+    assert "déjà été enregistré ou annulé" in bot.toasts()[before]
     assert artis.request_count(f"/actions/{foreign.id}/report") == 0
-    assert STALE in " ".join(bot.toasts())
+
+
+async def test_a_session_artis_net_ended_keeps_the_report_until_the_unlock(
+        bot: BotHarness, artis: DemoArtisServer) -> None:
+    user = await paired(bot)
+    report = await open_first_rdv(bot, user)
+    await bot.say(user, "Compte rendu dont la session a expiré.")
+    artis.inject_fault(status=401, count=5, path_prefix=f"/actions/{report.action}/report")
+    [stored] = await bot.press_label(user, "✅ Enregistrer")
+    assert "Il partira dans artis.net dès que vous aurez déverrouillé le bot" in stored
 
 
 # -- voice ---------------------------------------------------------------------------------------

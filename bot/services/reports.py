@@ -494,11 +494,16 @@ class ReportDesk:
         return NoDraft() if draft is None or not draft.text else Review(draft)
 
     # -- ❌ and ✅ ------------------------------------------------------------------------------
-    async def drop(self, session: ChatSession, action_id: str) -> None:
-        """❌: the draft is forgotten; nothing was written anywhere else."""
+    async def drop(self, session: ChatSession, action_id: str) -> bool:
+        """❌: the draft is forgotten; nothing was written anywhere else. False: there was
+        no draft to drop."""
+        draft = await self._open_draft(session, action_id)
+        if draft is None:
+            return False
         await self.drafts.drop(session, REPORT, action_id)
         if self._flow_action(session) == action_id:
             await self.sessions.end_flow(session)
+        return True
 
     async def confirm(self, session: ChatSession, action_id: str) -> ConfirmOutcome:
         """✅: the order goes to the outbox (stored first), with the rep's own session."""
