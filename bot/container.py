@@ -19,11 +19,14 @@ from bot.services.drafts import Drafts
 from bot.services.outbox import ReportOutbox
 from bot.services.pairing import PairingService
 from bot.services.planning import PlanningService
+from bot.services.reports import ReportDesk
 from bot.services.sessions import SessionRepo
 from bot.services.sso import SsoSignIn
 from bot.settings import Settings
+from bot.speech import build_transcriber
 from bot.storage import Store
 from integrations.artis.client import ArtisClient
+from integrations.speech import Transcriber
 
 
 @dataclass
@@ -54,3 +57,21 @@ class Services:
     def outbox(self) -> ReportOutbox:
         """Confirmed comptes rendus, stored first, then delivered to artis.net."""
         return ReportOutbox(self.store, self.artis)
+
+    @cached_property
+    def transcriber(self) -> Transcriber:
+        """Speech to text per the settings, built on first use; raises ``SpeechUnavailable``
+        (not cached) where it cannot run (the ``voice`` extra missing)."""
+        return build_transcriber(self.settings)
+
+    @cached_property
+    def reports(self) -> ReportDesk:
+        """Comptes rendus, typed or dictated, up to the outbox."""
+        return ReportDesk(self.planning, self.sessions, self.drafts, self.outbox,
+                          lambda: self.transcriber)
+
+    async def aclose(self) -> None:
+        """Stop what was started on demand (the transcription worker)."""
+        transcriber = self.__dict__.pop("transcriber", None)
+        if transcriber is not None:
+            await transcriber.aclose()

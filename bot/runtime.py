@@ -79,12 +79,14 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
                                  bot_username=settings.telegram_bot_username,
                                  token_ttl=settings.pairing_token_ttl,
                                  idle_lock=settings.session_idle_lock)
-        yield Services(
+        services = Services(
             settings=settings, store=store, artis=artis, sessions=sessions,
             drafts=Drafts(store), scopes=ChatScopes(store, sessions),
             inbox=Inbox(store, idle_lock=settings.session_idle_lock), pairing=pairing,
             sso=SsoSignIn(settings, store, artis.base_url),
             commands=CommandMenu(settings.bot_default_locale))
+        stack.push_async_callback(services.aclose)
+        yield services
 
 
 @asynccontextmanager

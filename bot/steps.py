@@ -72,3 +72,8 @@ NEW_PIN = declare("pin.new", secret=True)
 # -- the rep's day ---------------------------------------------------------------------------
 CONTACT_FIELD = declare("contact.field")  # the new value of one field of a contact
 CONTACT_NEW = declare("contact.new")  # the next answer for a new contact (name, phone…)
+
+# -- comptes rendus --------------------------------------------------------------------------
+REPORT_TEXT = declare("report.text", accepts={Kind.TEXT, Kind.VOICE})  # the report itself
+REPORT_DATE = declare("report.date")  # a date phrase for the follow-up action
+REPORT_SUBJECT = declare("report.subject")  # the follow-up action's subject

@@ -6,7 +6,9 @@ set, the embedded demo artis.net. Buttons print as ``[1] label``: type the
 number to press one. Paste a ``https://t.me/...?start=...`` link to "scan" a
 pairing QR code. ``:pair LOGIN`` makes a new pairing link, ``:quit`` (or
 Ctrl-D) leaves. ``:position LAT LON`` sends a location, as the « 📍 Partager ma
-position » button does on a phone.
+position » button does on a phone. ``:voice FILE`` (or just the path of an existing
+``.ogg``/``.oga``/``.opus``/``.mp3``/``.wav``/``.m4a`` file) sends that audio file as a
+voice note.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from integrations.fake_bot_api import ApiCall, FakeBotApi, SimUser
 
 DEMO_USER = SimUser(id=424242, first_name="Camille", last_name="Martin", language_code="fr")
 DEMO_REP = "demo.commercial"
+AUDIO_SUFFIXES = (".ogg", ".oga", ".opus", ".mp3", ".wav", ".m4a")
 _DEEP_LINK = re.compile(r"https?://t\.me/\w+\?start=([A-Za-z0-9_-]{1,64})")
 
 
@@ -117,6 +120,10 @@ class TerminalChat:
         if line.startswith(":position"):
             await self.send_location(line)
             return True
+        if line.startswith(":voice") or (line.lower().endswith(AUDIO_SUFFIXES)
+                                         and Path(line).expanduser().is_file()):
+            await self.send_voice(line.removeprefix(":voice").strip())
+            return True
         # At a password or PIN step the line is the secret, even all digits (a PIN).
         if line.isdigit() and self.buttons and not await self.expects_secret():
             await self.press(int(line))
@@ -136,6 +143,19 @@ class TerminalChat:
             return
         await deliver(self.runtime.application,
                       self.api.message_update(self.user, location=location))
+        await self._drain_queue()
+
+    async def send_voice(self, path: str) -> None:
+        """The file as a Telegram voice note: served by the fake Bot API's getFile."""
+        file = Path(path).expanduser()
+        if not path or not file.is_file():
+            self._print("(usage : :voice chemin/vers/note.ogg)")
+            return
+        content = file.read_bytes()
+        file_id = self.api.add_file(content)
+        voice = {"file_id": file_id, "file_unique_id": file_id, "mime_type": "audio/ogg",
+                 "duration": audio_seconds(file), "file_size": len(content)}
+        await deliver(self.runtime.application, self.api.message_update(self.user, voice=voice))
         await self._drain_queue()
 
     async def press(self, number: int) -> None:
@@ -177,12 +197,25 @@ class TerminalChat:
                     f"   {invite.link}\n   (collez-le ici ; mot de passe de démonstration : demo)")
 
 
+def audio_seconds(file: Path) -> int:
+    """The duration Telegram would announce (0 when the file cannot be read: the bot then
+    finds out itself)."""
+    try:
+        import av
+
+        with av.open(str(file)) as container:
+            return round((container.duration or 0) / 1_000_000)
+    except Exception:  # the voice extra missing, or not audio: let the bot say so
+        return 0
+
+
 BANNER = """\
 ── artis CRM assistant · démo dans le terminal ─────────────────────────────
 Le vrai bot, ses vrais handlers, un faux Telegram et un artis.net de démo.
 Tapez un message comme dans Telegram, un numéro pour appuyer sur un bouton,
 :pair LOGIN pour un lien d'appairage (demo.commercial, demo.manager,
 demo.nolicence, demo.nouo), :position LAT LON pour envoyer une position,
+:voice FICHIER (ou le chemin d'un .ogg/.mp3/.wav/.m4a) pour une note vocale,
 :quit pour sortir.
 """
 

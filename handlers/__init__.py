@@ -21,6 +21,7 @@ from handlers import (
     language,
     pairing,
     planning,
+    report,
     start,
     steps,
 )
@@ -38,6 +39,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         *planning.HANDLERS,
         *action.HANDLERS,
         *contact.HANDLERS,
+        *report.HANDLERS,
         *fallback.HANDLERS,
     ])
     app.add_error_handler(errors.on_error)

@@ -12,7 +12,7 @@ from telegram import Update
 from telegram.ext import BaseHandler
 
 from bot.context import BotContext
-from bot.outbound import answer, answer_cards, toast
+from bot.outbound import answer, answer_cards
 from bot.services.planning import (
     AffaireCard,
     AttachmentFile,
@@ -24,6 +24,7 @@ from bot.services.planning import (
 from bot.views import action as views
 from bot.views.planning import CardCb, Op, OpCb
 from handlers.home import artis_down, rep_of, stale
+from handlers.report import open_report
 from integrations.artis.errors import ArtisUnavailable
 
 
@@ -42,7 +43,7 @@ async def open_card(update: Update, context: BotContext, data: CardCb) -> None:
 
 async def operate(update: Update, context: BotContext, data: OpCb) -> None:
     if data.op is Op.REPORT:
-        await toast(update, views.report_coming(context.l10n), alert=True)
+        await open_report(update, context, data.card())
         return
     try:
         await _operate(update, context, data)

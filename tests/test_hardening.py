@@ -252,7 +252,8 @@ async def test_commands_and_voice_notes_made_while_locked_are_kept_by_reference(
     assert "voice-kept-1" in stored and "caption-not-kept" not in stored
     texts = await bot.say(user, "demo")
     assert texts[0] == UNLOCKED
-    assert "type de message" in texts[1]  # the voice note was carried out (no step takes it)
+    # The voice note was carried out: on its own, it asks which action it is a report for.
+    assert "Pour quelle action est cette note vocale" in texts[1]
 
     await _make_idle(bot, user.id)
     await bot.send(bot.api.message_update(user, location={"latitude": 48.8566,

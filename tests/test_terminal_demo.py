@@ -81,3 +81,31 @@ async def test_terminal_shows_cards_venues_and_files_as_readable_lines(tmp_path:
     [document] = [line for line in lines if line.startswith("📄 Fichier : ")]
     path = Path(document.removeprefix("📄 Fichier : ").split(" — ")[0])
     assert path.read_bytes() == b"%PDF-1.4 devis" and document.endswith("— Devis signé")
+
+
+def test_terminal_demo_sends_an_audio_file_as_a_voice_note(tmp_path: Path) -> None:
+    """``:voice FILE`` (or a bare path) is a voice note; a damaged one gets the clear message
+    (decoded in a thread before any model loads, so this costs no transcription)."""
+    damaged = tmp_path / "abimee.ogg"
+    damaged.write_bytes(b"OggS" + bytes(range(256)) * 8)
+    env = {**_env(tmp_path), "STT_EXECUTOR": "thread", "HF_HUB_OFFLINE": "1"}
+    demo = subprocess.Popen([sys.executable, "-m", "bot.cli", "demo"], cwd=tmp_path, env=env,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    assert demo.stdout is not None and demo.stdin is not None
+    banner = ""
+    while "collez-le" not in banner:
+        line = demo.stdout.readline()
+        assert line, f"demo ended early: {demo.stderr.read() if demo.stderr else ''}"
+        banner += line
+    link = re.search(r"https://t\.me/\S+\?start=\S+", banner)
+    assert link is not None
+    script = [link.group(0), "demo", ":voice", f":voice {damaged}", "1", str(damaged), ":quit"]
+    out, err = demo.communicate("\n".join(script) + "\n", timeout=60)
+    assert demo.returncode == 0, err
+    assert "Traceback" not in out + err
+    assert "(usage : :voice chemin/vers/note.ogg)" in out
+    assert "Pour quelle action est cette note vocale" in out  # on its own: which action?
+    assert "🎙 Transcription…" in out
+    # Pressing 1 opened that action's report step; the bare path is a voice note there too.
+    assert out.count("Je n'arrive pas à lire cette note vocale") == 2

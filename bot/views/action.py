@@ -133,10 +133,6 @@ def site_lines(t: L10n, site: Site) -> list[str]:
     return lines
 
 
-def report_coming(t: L10n) -> str:
-    return t._("✍️ Reports (typed or dictated) arrive in a next version.")
-
-
 # -- call -----------------------------------------------------------------------------------
 def call(t: L10n, sheet: CallSheet) -> list[Outgoing]:
     """The numbers as text (tappable), then a contact card for each to call in one tap."""
