@@ -16,7 +16,7 @@ from bot.scope import ChatScopes
 from bot.services.artis_cache import ReadCache
 from bot.services.contacts import ContactEditor
 from bot.services.drafts import Drafts
-from bot.services.outbox import ReportOutbox
+from bot.services.outbox import OutboxTiming, ReportOutbox
 from bot.services.pairing import PairingService
 from bot.services.planning import PlanningService
 from bot.services.sessions import SessionRepo
@@ -24,6 +24,7 @@ from bot.services.sso import SsoSignIn
 from bot.settings import Settings
 from bot.storage import Store
 from integrations.artis.client import ArtisClient
+from integrations.speech.base import Transcriber
 
 
 @dataclass
@@ -38,6 +39,9 @@ class Services:
     pairing: PairingService
     sso: SsoSignIn
     commands: CommandMenu
+    #: Set by ``bot/jobs`` when jobs go through Redis: transcription on the workers.
+    #: None: transcribe here (``bot.speech.build_transcriber``, a process pool).
+    remote_transcriber: Transcriber | None = None
 
     @cached_property
     def planning(self) -> PlanningService:
@@ -52,5 +56,9 @@ class Services:
 
     @cached_property
     def outbox(self) -> ReportOutbox:
-        """Confirmed comptes rendus, stored first, then delivered to artis.net."""
-        return ReportOutbox(self.store, self.artis)
+        """Confirmed comptes rendus, stored first, then delivered to artis.net by the jobs
+        (``bot/jobs``), with the rep's own session."""
+        s = self.settings
+        timing = OutboxTiming(submit_wait=s.outbox_submit_wait, retry_base=s.outbox_retry_base,
+                              retry_max=s.outbox_retry_max, lease=s.outbox_lease)
+        return ReportOutbox(self.store, self.artis, self.sessions, timing)

@@ -19,6 +19,7 @@ from handlers import (
     help,
     home,
     language,
+    outbox,
     pairing,
     planning,
     start,
@@ -38,6 +39,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         *planning.HANDLERS,
         *action.HANDLERS,
         *contact.HANDLERS,
+        *outbox.HANDLERS,
         *fallback.HANDLERS,
     ])
     app.add_error_handler(errors.on_error)
