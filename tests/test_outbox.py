@@ -87,7 +87,7 @@ async def token_of(bot: BotHarness, login: str) -> str | None:
     return holder[1].artis_token
 
 
-async def until(condition: Callable[[], bool], timeout: float = 15.0) -> None:
+async def until(condition: Callable[[], bool], timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         assert time.monotonic() < deadline, "timed out"
