@@ -42,8 +42,8 @@ def send_only_bot(settings: Settings, limiter: SendLimiter) -> ExtBot[Any]:
 async def run_worker(settings: Settings) -> int:
     keep_secrets_out_of_logs()
     if settings.redis_url is None:
-        log.warning("REDIS_URL is not set: jobs run inside `crmbot run`; a worker on the "
-                    "embedded store only sweeps the outbox")
+        log.warning("REDIS_URL is not set: the jobs `crmbot run` kicks run in its own "
+                    "process; this worker only delivers what the outbox sweep finds")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -399,7 +399,9 @@ async def test_typed_date_phrases_open_that_planning(bot: BotHarness) -> None:
     user = await paired(bot)
     tomorrow = today() + timedelta(days=1)
     next_monday = today() - timedelta(days=today().weekday()) + timedelta(days=7)
-    december_3 = date(today().year + (today() > date(today().year, 12, 3)), 12, 3)
+    # README "Ambiguous phrases": the closest 3 December in [today − 92 days, today + 273 days).
+    december_3 = next(d for d in (date(today().year + k, 12, 3) for k in (-1, 0, 1))
+                      if today() - timedelta(days=92) <= d < today() + timedelta(days=273))
     next_month = (today().replace(day=28) + timedelta(days=4)).replace(day=1)
     expected = {
         "demain": f"<b>{fr(tomorrow)}</b>",

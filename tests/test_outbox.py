@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from bot import keys
 from bot.services.outbox import (
     AlreadySubmitted,
     Delivered,
@@ -26,7 +27,7 @@ from bot.services.outbox import (
 )
 from bot.settings import Settings
 from integrations.artis.demo import DemoArtisServer
-from integrations.artis.models import Action, ActionStatus, ActionType, RelationType
+from integrations.artis.models import Action, ActionStatus, ActionType, RelationType, ReportIn
 from integrations.fake_bot_api import SimUser
 from tests.harness import BotHarness, new_user, running_bot
 
@@ -211,3 +212,26 @@ async def test_envois_lists_only_the_reps_own_waiting_reports(
     assert "Rien en attente" in theirs
     artis.clear_faults()
     await until(lambda: len(said(bot, camille, LATER)) == 2)
+
+
+async def test_a_report_artis_refuses_for_good_is_explained_and_kept(
+        fast_bot: BotHarness, artis: DemoArtisServer, artis_client, artis_login) -> None:
+    bot, rep = fast_bot, new_user()
+    await bot.pair(rep)
+    action = open_action(artis, "demo.commercial")
+    confirmed = order(rep, "demo.commercial", action)
+    # While its delivery is held up, the rep reports the same action from the artis CRM app.
+    async with bot.services.store.lock(keys.outbox_delivery(confirmed.id), timeout=30):
+        outcome = await bot.services.outbox.submit(confirmed)
+        assert isinstance(outcome, Stored) and outcome.record.state is ReportState.PENDING
+        await artis_client.submit_report(await artis_login("demo.commercial"), action.id,
+                                         ReportIn(text="Saisi sur l'application."),
+                                         "from-the-app-" + confirmed.id)
+    await until(lambda: bool(said(bot, rep, "a refusé")))
+    [refused] = said(bot, rep, "a refusé")
+    assert "déjà un compte rendu" in refused and "Votre texte est conservé" in refused
+    record = await bot.services.outbox.get(confirmed.id)
+    assert record is not None and record.state is ReportState.REFUSED
+    assert record.order.text == confirmed.text
+    assert applications(artis, action.id) == 1  # the app's report only
+    assert "Rien en attente" in (await bot.say(rep, "/envois"))[0]
