@@ -21,6 +21,7 @@ from bot import keys
 from bot.services.outbox import (
     AlreadySubmitted,
     Delivered,
+    OutboxTiming,
     ReportOrder,
     ReportState,
     Stored,
@@ -110,8 +111,10 @@ async def test_a_report_confirmed_while_artis_answers_is_recorded_at_once_and_on
     bot, rep = fast_bot, new_user()
     await bot.pair(rep)
     action = open_action(artis, "demo.commercial", rdv_on_suspect=True)
-    outcome = await bot.services.outbox.submit(order(rep, "demo.commercial", action),
-                                               await token_of(bot, "demo.commercial"))
+    token = await token_of(bot, "demo.commercial")
+    started = time.monotonic()
+    outcome = await bot.services.outbox.submit(order(rep, "demo.commercial", action), token)
+    print(f"\n✅ answered as recorded in {1000 * (time.monotonic() - started):.0f} ms")
     assert isinstance(outcome, Delivered)
     stored = artis.store.action(action.id)
     assert stored is not None and stored.report is not None
@@ -235,3 +238,9 @@ async def test_a_report_artis_refuses_for_good_is_explained_and_kept(
     assert record.order.text == confirmed.text
     assert applications(artis, action.id) == 1  # the app's report only
     assert "Rien en attente" in (await bot.say(rep, "/envois"))[0]
+
+
+def test_retries_back_off_twice_as_long_each_time_up_to_the_cap() -> None:
+    timing = OutboxTiming(retry_base=5, retry_max=600)
+    assert [timing.backoff(n) for n in range(1, 9)] == [5, 10, 20, 40, 80, 160, 320, 600]
+    assert timing.backoff(10_000) == 600

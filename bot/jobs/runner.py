@@ -59,6 +59,7 @@ class Jobs:
         broker.register_task(transcribe, task_name=TRANSCRIBE)
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[Any]] = []
+        self._executor = ThreadPoolExecutor(1)  # taskiq's, for sync tasks (we have none)
 
     async def kick_delivery(self, report_id: str, claim: int = 0, payload: str = "") -> None:
         await self._deliver.kiq(report_id, claim, payload)
@@ -93,7 +94,7 @@ class Jobs:
         if not self.consume:
             return
         if distributed:
-            receiver = Receiver(self.broker, executor=ThreadPoolExecutor(2),
+            receiver = Receiver(self.broker, executor=self._executor,
                                 max_async_tasks=MAX_CONCURRENT, run_startup=False)
             self._tasks.append(asyncio.create_task(receiver.listen(self._stop)))
         self._tasks.append(asyncio.create_task(self.sweep_forever()))
@@ -116,6 +117,7 @@ class Jobs:
                 log.warning("background jobs still running at shutdown")
         await self.transcription.aclose()
         await self.broker.shutdown()
+        self._executor.shutdown(wait=False)
 
 
 @asynccontextmanager

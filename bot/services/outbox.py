@@ -23,6 +23,7 @@ are returned, and ``bot/jobs`` turns them into messages.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
@@ -38,7 +39,7 @@ from bot.storage import LockTimeout, QueueItem, Store
 from integrations.artis.client import ArtisClient
 from integrations.artis.errors import (
     AccessDenied,
-    ArtisUnavailable,
+    ArtisError,
     Conflict,
     InvalidData,
     NotFound,
@@ -211,6 +212,9 @@ class ReportOutbox:
         self.sessions = sessions
         self.timing = timing or OutboxTiming()
         self.kick: Kick | None = None  # None: no jobs running, ``submit`` delivers inline
+        # Reports whose ``submit`` is waiting here, woken when this process attempts them
+        # (a job run on another process is seen by polling the record).
+        self._waiters: dict[str, asyncio.Event] = {}
 
     async def get(self, report_id: str) -> OutboxRecord | None:
         raw = await self.store.get(outbox_key(report_id))
@@ -252,17 +256,25 @@ class ReportOutbox:
         return await self._first_answer(record)
 
     async def _first_answer(self, stored: OutboxRecord) -> SubmitOutcome:
+        report_id = stored.order.id
         deadline = stored.created_at + self.timing.submit_wait
-        while True:
-            found = await self.get(stored.order.id)
-            if found is None:
-                return Stored(stored)
-            record = found
-            if record.attempts or record.state is not ReportState.PENDING:
-                break
-            if time.time() >= deadline:
-                return Stored(record)
-            await asyncio.sleep(WAIT_STEP)
+        woken = self._waiters.setdefault(report_id, asyncio.Event())
+        try:
+            while True:
+                found = await self.get(report_id)
+                if found is None:
+                    return Stored(stored)
+                record = found
+                if record.attempts or record.state is not ReportState.PENDING:
+                    break
+                left = deadline - time.time()
+                if left <= 0:
+                    return Stored(record)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(woken.wait(), min(WAIT_STEP, left))
+                woken.clear()
+        finally:
+            self._waiters.pop(report_id, None)
         match record.state:
             case ReportState.DELIVERED if await self._claim_telling(record):
                 return Delivered(record)
@@ -285,7 +297,11 @@ class ReportOutbox:
         try:
             async with self.store.lock(keys.outbox_delivery(report_id), timeout=lease,
                                        wait=0, renew=True):
-                return await self._attempt(report_id, now_anyway)
+                try:
+                    return await self._attempt(report_id, now_anyway)
+                finally:
+                    if (waiter := self._waiters.get(report_id)) is not None:
+                        waiter.set()
         except LockTimeout:
             return Busy()
 
@@ -310,15 +326,15 @@ class ReportOutbox:
                                                     record.order.report_in(), record.order.id)
         except SessionExpired:
             return await self._wait_for_unlock(record, chat_id, "session_expired")
-        except ArtisUnavailable as exc:
-            record.state, record.last_error = ReportState.PENDING, f"unavailable: {exc}"[:200]
-            record.next_attempt_at = time.time() + self.timing.backoff(record.attempts)
-            await self._save(record)
-            return Retrying(record)
         except (AccessDenied, Conflict, NotFound, InvalidData) as exc:
             record.state, record.last_error = ReportState.REFUSED, _reason(exc)
             await self._save(record)
             return await self._finished(record)
+        except ArtisError as exc:  # down, slow, or something passing (an account locked)
+            record.state, record.last_error = ReportState.PENDING, f"unavailable: {exc}"[:200]
+            record.next_attempt_at = time.time() + self.timing.backoff(record.attempts)
+            await self._save(record)
+            return Retrying(record)
         record.state, record.delivered_at = ReportState.DELIVERED, time.time()
         record.last_error = None
         if action.follow_up is not None:
