@@ -239,13 +239,15 @@ class ReportOutbox:
         the job will not ask again). ``AlreadySubmitted`` for a second ✅.
         """
         record = OutboxRecord(order=order)
+        # Queued first: a crash right after the record is written still leaves it to the
+        # sweep, which looks once the lease has passed whatever happens to the job (an
+        # entry without a record, or for a record already done, is simply dropped).
+        await self.store.enqueue(keys.outbox_queue(), order.id, order.login,
+                                 time.time() + self.timing.lease)
         if not await self.store.add(outbox_key(order.id), record.model_dump_json()):
             existing = await self.get(order.id)
             return AlreadySubmitted(existing or record)
         await self._index(order.login, add=order.id)
-        # The sweep looks at it once the lease has passed, whatever happens to the job.
-        await self.store.enqueue(keys.outbox_queue(), order.id, order.login,
-                                 time.time() + self.timing.lease)
         if self.kick is None:
             await self.attempt(order.id)
         else:
