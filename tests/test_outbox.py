@@ -244,3 +244,21 @@ def test_retries_back_off_twice_as_long_each_time_up_to_the_cap() -> None:
     timing = OutboxTiming(retry_base=5, retry_max=600)
     assert [timing.backoff(n) for n in range(1, 9)] == [5, 10, 20, 40, 80, 160, 320, 600]
     assert timing.backoff(10_000) == 600
+
+
+async def test_a_report_confirmed_after_the_idle_lock_dropped_the_session_goes_after_unlock(
+        fast_bot: BotHarness, artis: DemoArtisServer) -> None:
+    bot, rep = fast_bot, new_user()
+    await bot.pair(rep)
+    async with bot.services.scopes.scope(rep.id, rep.id) as session:
+        await bot.services.pairing.lock(session)  # idle, no PIN: the token is dropped
+    action = open_action(artis, "demo.commercial")
+    outcome = await bot.services.outbox.submit(order(rep, "demo.commercial", action))
+    assert isinstance(outcome, Stored) and outcome.record.state is ReportState.WAITING_UNLOCK
+    await asyncio.sleep(2 * FAST["outbox_retry_max"])  # re-checked by the sweep meanwhile
+    assert not said(bot, rep, "session artis.net"), "✅'s answer asked already"
+    assert applications(artis, action.id) == 0
+    assert any("mot de passe" in t for t in await bot.say(rep, "/envois"))
+    await bot.say(rep, "demo")
+    await until(lambda: bool(said(bot, rep, LATER)))
+    assert applications(artis, action.id) == 1
