@@ -1,4 +1,5 @@
-"""``crmbot``: the command line (run, demo, artis-demo, pair, admin, parse-date, transcribe)."""
+"""``crmbot``: the command line (run, worker, demo, artis-demo, pair, admin, parse-date,
+transcribe)."""
 
 from __future__ import annotations
 
@@ -42,6 +43,8 @@ def main(argv: list[str] | None = None) -> int:
         if command == "run":
             return run_loop(_run(settings, webhook=getattr(args, "webhook", False)),
                             settings.event_loop)
+        if command == "worker":
+            return _worker(settings)
         if command == "demo":
             return _terminal(settings)
         if command == "artis-demo":
@@ -87,6 +90,8 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="serve Telegram (long polling, or --webhook); without "
                                      "TELEGRAM_BOT_TOKEN: the terminal demo")
     run.add_argument("--webhook", action="store_true", help="serve webhooks instead of polling")
+    sub.add_parser("worker", help="run background jobs (report delivery, transcription) and "
+                                  "the outbox sweep; any number share one REDIS_URL")
     sub.add_parser("demo", help="chat with the bot in the terminal (no Telegram needed)")
     demo = sub.add_parser("artis-demo", help="serve the demo artis.net REST API standalone")
     demo.add_argument("--host", default="127.0.0.1")
@@ -205,6 +210,16 @@ def _require_default_catalog(settings: Settings) -> None:
         raise StartupError(f"startup error: the translations for BOT_DEFAULT_LOCALE="
                            f"{settings.bot_default_locale} are missing ({path} not found); "
                            f"reinstall the package")
+
+
+def _worker(settings: Settings) -> int:
+    if settings.telegram_bot_token is None:
+        print("configuration error: TELEGRAM_BOT_TOKEN is required for `crmbot worker` "
+              "(it sends the reps' confirmations)", file=sys.stderr)
+        return 2
+    from bot.worker import run_worker
+
+    return run_loop(run_worker(settings), settings.event_loop)
 
 
 def _terminal(settings: Settings) -> int:

@@ -22,6 +22,7 @@ PUBLIC_COMMANDS = frozenset({"start", "help", "aide", "lang", "langue", "languag
 MENU = [
     ("menu", N_("Your day: indicators and next action")),
     ("planning", N_("Your planning (today, or a date: /planning demain)")),
+    ("envois", N_("Comptes rendus not yet sent to artis.net")),
     ("aide", N_("What I can do")),
     ("lang", N_("Choose the language")),
     ("pin", N_("Choose a PIN code to unlock")),

@@ -16,7 +16,7 @@ from bot.scope import ChatScopes
 from bot.services.artis_cache import ReadCache
 from bot.services.contacts import ContactEditor
 from bot.services.drafts import Drafts
-from bot.services.outbox import ReportOutbox
+from bot.services.outbox import OutboxTiming, ReportOutbox
 from bot.services.pairing import PairingService
 from bot.services.planning import PlanningService
 from bot.services.reports import ReportDesk
@@ -26,7 +26,7 @@ from bot.settings import Settings
 from bot.speech import build_transcriber
 from bot.storage import Store
 from integrations.artis.client import ArtisClient
-from integrations.speech import Transcriber
+from integrations.speech.base import Transcriber
 
 
 @dataclass
@@ -41,6 +41,9 @@ class Services:
     pairing: PairingService
     sso: SsoSignIn
     commands: CommandMenu
+    #: Set by ``bot/jobs`` when jobs go through Redis: transcription on the workers.
+    #: None: transcribe here (``bot.speech.build_transcriber``, a process pool).
+    remote_transcriber: Transcriber | None = None
 
     @cached_property
     def planning(self) -> PlanningService:
@@ -55,14 +58,19 @@ class Services:
 
     @cached_property
     def outbox(self) -> ReportOutbox:
-        """Confirmed comptes rendus, stored first, then delivered to artis.net."""
-        return ReportOutbox(self.store, self.artis)
+        """Confirmed comptes rendus, stored first, then delivered to artis.net by the jobs
+        (``bot/jobs``), with the rep's own session."""
+        s = self.settings
+        timing = OutboxTiming(submit_wait=s.outbox_submit_wait, retry_base=s.outbox_retry_base,
+                              retry_max=s.outbox_retry_max, lease=s.outbox_lease)
+        return ReportOutbox(self.store, self.artis, self.sessions, timing)
 
     @cached_property
     def transcriber(self) -> Transcriber:
-        """Speech to text per the settings, built on first use; raises ``SpeechUnavailable``
-        (not cached) where it cannot run (the ``voice`` extra missing)."""
-        return build_transcriber(self.settings)
+        """Speech to text: on the workers when jobs go through Redis, else here (a process
+        pool) per the settings; raises ``SpeechUnavailable`` (not cached) where it cannot
+        run (the ``voice`` extra missing)."""
+        return self.remote_transcriber or build_transcriber(self.settings)
 
     @cached_property
     def reports(self) -> ReportDesk:
@@ -71,7 +79,7 @@ class Services:
                           lambda: self.transcriber)
 
     async def aclose(self) -> None:
-        """Stop what was started on demand (the transcription worker)."""
+        """Stop what was started on demand (the local transcription worker)."""
         transcriber = self.__dict__.pop("transcriber", None)
-        if transcriber is not None:
+        if transcriber is not None and transcriber is not self.remote_transcriber:
             await transcriber.aclose()

@@ -43,6 +43,43 @@ def outbox(report_id: str) -> str:
     return f"outbox:{report_id}"
 
 
+def outbox_queue() -> str:
+    """The store queue of reports not yet finished (pending or waiting for the unlock): the
+    sweep's index, due when the next look is, so no tick scans the keyspace."""
+    return "outbox"
+
+
+def outbox_delivery(report_id: str) -> str:
+    """Held while one process posts a report: two workers never post the same one."""
+    return f"outbox-delivery:{report_id}"
+
+
+def outbox_told(report_id: str) -> str:
+    """Set by whoever tells the rep how a report ended (``submit`` in its wait, or the job
+    later): SET NX, so the rep hears it exactly once."""
+    return f"outbox-told:{report_id}"
+
+
+def outbox_of(login: str) -> str:
+    """The report ids of one artis.net login not yet delivered (``/envois``, the unlock)."""
+    return f"outbox-of:{login}"
+
+
+def outbox_unlock_asked(login: str) -> str:
+    """Set once the rep was asked to unlock for waiting reports; the unlock clears it."""
+    return f"outbox-unlock-asked:{login}"
+
+
+def jobs_queue() -> str:
+    """The taskiq broker's Redis list (under the store's namespace, written by taskiq)."""
+    return "jobs"
+
+
+def job_results() -> str:
+    """Prefix of taskiq's task results (a transcript), ``<prefix>:<task id>``."""
+    return "job-result"
+
+
 # -- a chat --------------------------------------------------------------------------------
 
 

@@ -119,6 +119,14 @@ class Settings(BaseSettings):
     stt_executor: Literal["process", "thread"] = "process"
     stt_threads: int = Field(default=0, ge=0, le=64)
 
+    # Background jobs (README › Background work): taskiq on Redis, else in this process.
+    jobs_in_bot: bool = True  # `crmbot run` also consumes jobs (a single process delivers)
+    outbox_submit_wait: float = Field(default=2.5, ge=0, le=10)  # the rep's ✅ waits this long
+    outbox_retry_base: float = Field(default=5.0, gt=0, le=3600)  # first retry after this
+    outbox_retry_max: float = Field(default=600.0, gt=0, le=86400)  # backoff cap
+    outbox_sweep_interval: float = Field(default=5.0, gt=0, le=3600)  # the sweep's tick
+    outbox_lease: float = Field(default=60.0, ge=1, le=3600)  # a lost job is re-queued after
+
     @field_validator("telegram_api_url", "artis_url", "webhook_url", "sso_url", "stt_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:

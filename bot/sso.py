@@ -94,6 +94,7 @@ async def _finish(services: Services, bot: Bot, bound: SsoState, ticket: str) ->
                             bound.chat_id, exc)
             if isinstance(outcome, LoggedIn):
                 await services.commands.apply_to_chat(bot, session)
+                await services.outbox.resume_login(bound.login)  # reports that waited
                 return Result.PAIRED
             return Result.NOT_ALLOWED
     except ArtisError as exc:

@@ -19,6 +19,7 @@ from handlers import (
     help,
     home,
     language,
+    outbox,
     pairing,
     planning,
     report,
@@ -40,6 +41,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         *action.HANDLERS,
         *contact.HANDLERS,
         *report.HANDLERS,
+        *outbox.HANDLERS,
         *fallback.HANDLERS,
     ])
     app.add_error_handler(errors.on_error)

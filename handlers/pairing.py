@@ -87,12 +87,20 @@ async def _after_login(update: Update, context: BotContext, outcome: LoginOutcom
         case LoggedIn(user=user):
             pending = session.flow.data.get("pending")
             await services.sessions.end_flow(session)
+            await _send_waiting_reports(context)
             if unlocking:
                 await answer(update, pairing.unlocked(t))
                 await resume(update, context, pending)
             else:
                 await home.show_home(update, context, welcome=pairing.home(t, user))
                 await services.commands.apply_to_chat(context.bot, session)
+
+
+async def _send_waiting_reports(context: BotContext) -> None:
+    """The rep has a session again: comptes rendus that waited for it go now."""
+    link = context.session.link
+    if link is not None:
+        await context.services.outbox.resume_login(link.login)
 
 
 async def _tell_manager(context: BotContext, outcome: LockedOut) -> None:
@@ -139,6 +147,7 @@ async def unlock_pin(update: Update, context: BotContext) -> None:
         case PinUnlocked():
             pending = session.flow.data.get("pending")
             await services.sessions.end_flow(session)
+            await _send_waiting_reports(context)
             await answer(update, pairing.unlocked(t))
             await resume(update, context, pending)
 

@@ -252,3 +252,17 @@ def test_a_worker_imports_the_services_without_any_handler() -> None:
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                             check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_crmbot_worker_loads_no_handler_and_no_application() -> None:
+    """`crmbot worker`: the services, the jobs and a send-only Bot; nothing that answers
+    updates."""
+    import subprocess
+    import sys
+
+    probe = ("import sys, bot.worker, bot.jobs; "
+             "print(sorted(m for m in sys.modules if m.split('.')[0] == 'handlers' "
+             "or m in ('bot.app', 'bot.runtime', 'bot.web', 'bot.pipeline', 'starlette')))")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                            check=True)
+    assert result.stdout.strip() == "[]"
