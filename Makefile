@@ -32,4 +32,4 @@ bench: setup         ## ours vs aiogram over loopback HTTP (creates bench/.venv-
 catalogs: setup      ## re-extract texts after changing them; then translate bot/locales/*/LC_MESSAGES/messages.po
 	$(VENV)/bin/pybabel extract -F babel.cfg -k _ -k N_ -k ngettext:1,2 --no-location \
 		--sort-output -w 100 -o bot/locales/messages.pot .
-	$(VENV)/bin/pybabel update -i bot/locales/messages.pot -d bot/locales -N --no-fuzzy-matching -w 100
+	$(VENV)/bin/pybabel update -i bot/locales/messages.pot -d bot/locales -N --no-fuzzy-matching --ignore-obsolete -w 100

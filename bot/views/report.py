@@ -22,6 +22,7 @@ from bot.services.outbox import (
 from bot.services.planning import Card, View
 from bot.services.reports import ReportDraft
 from bot.views import Reply, button, esc, keyboard
+from bot.views.outbox import refusal_reason
 from bot.views.planning import CardCb, MenuCb, MenuTarget, PlanCb, clip, type_name
 from integrations.artis.models import Action, ActionType, FollowUpKind
 
@@ -201,8 +202,9 @@ def _after(t: L10n, lines: list[str], data: CardCb) -> Reply:
          button(t._("🏠 Menu"), MenuCb(MenuTarget.HOME).pack())]))
 
 
-def created_lines(t: L10n, action: Action | None) -> list[str]:
-    follow = action.follow_up if action is not None else None
+def created_lines(t: L10n, record: OutboxRecord) -> list[str]:
+    """What the suite à donner created in artis.net, as the rep asked for it."""
+    follow = record.order.follow_up
     if follow is None:
         return []
     if follow.kind is FollowUpKind.NOUVELLE_ACTION and follow.planned_start is not None:
@@ -216,14 +218,6 @@ def created_lines(t: L10n, action: Action | None) -> list[str]:
     return []
 
 
-def refused_reason(t: L10n, record: OutboxRecord) -> str:
-    return {
-        "Conflict": t._("this action already has a report, or was cancelled"),
-        "AccessDenied": t._("only the rep the action is assigned to can report on it"),
-        "NotFound": t._("this action no longer exists"),
-    }.get(record.last_error or "", t._("artis.net found the report invalid"))
-
-
 def waiting_line(t: L10n, record: OutboxRecord) -> str:
     if record.state is ReportState.WAITING_UNLOCK:
         return t._("💾 Report saved. It goes to artis.net as soon as you unlock the bot "
@@ -233,20 +227,20 @@ def waiting_line(t: L10n, record: OutboxRecord) -> str:
 
 def submitted(t: L10n, outcome: SubmitOutcome, data: CardCb) -> Reply:
     match outcome:
-        case Delivered(action=action):
-            return _after(t, [t._("✅ Report saved in artis.net."), *created_lines(t, action)],
+        case Delivered(record=record):
+            return _after(t, [t._("✅ Report saved in artis.net."), *created_lines(t, record)],
                           data)
         case Stored(record=record):
             return _after(t, [waiting_line(t, record)], data)
         case Refused(record=record):
-            return _after(t, [t._("⚠️ artis.net refused this report: {reason}.",
-                                  reason=esc(refused_reason(t, record)))], data)
+            return _after(t, [t._("⚠️ artis.net refused this report: {reason}",
+                                  reason=esc(refusal_reason(t, record)))], data)
         case AlreadySubmitted(record=record):
             if record.state is ReportState.DELIVERED:
                 return _after(t, [t._("✅ This report is already saved in artis.net.")], data)
             if record.state is ReportState.REFUSED:
-                return _after(t, [t._("⚠️ artis.net refused this report: {reason}.",
-                                      reason=esc(refused_reason(t, record)))], data)
+                return _after(t, [t._("⚠️ artis.net refused this report: {reason}",
+                                      reason=esc(refusal_reason(t, record)))], data)
             return _after(t, [waiting_line(t, record)], data)
 
 
