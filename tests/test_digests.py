@@ -142,3 +142,30 @@ def test_every_part_fits_even_for_a_rep_longer_than_a_message() -> None:
 def test_unit_tree_survives_in_the_text() -> None:
     text = render(FR, _big_digest(reps=2, actions=1))[0].text
     assert "Équipe Deux</b> (rattachée à Équipe Une)" in text
+
+
+# -- the chart --------------------------------------------------------------------------------
+
+
+async def test_the_week_chart_is_a_png_of_sensible_size(digests: DigestService) -> None:
+    from bot.views.digest_chart import week_chart
+
+    chart = week_chart(FR, await _digest(digests))
+    assert chart is not None and chart.caption
+    png = chart.content
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    width = int.from_bytes(png[16:20], "big")
+    height = int.from_bytes(png[20:24], "big")
+    assert width == 800 and 300 <= height <= 1200
+    assert 10_000 < len(png) < 500_000
+
+
+def test_starting_the_bot_does_not_import_matplotlib() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, bot.runtime, bot.app, bot.views.digest, bot.services.digests; "
+            "print('matplotlib' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "False"
