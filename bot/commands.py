@@ -24,6 +24,7 @@ MENU = [
     ("planning", N_("Your planning (today, or a date: /planning demain)")),
     ("aide", N_("What I can do")),
     ("lang", N_("Choose the language")),
+    ("reglages", N_("Reminders before a visit and for missing reports")),
     ("pin", N_("Choose a PIN code to unlock")),
     ("annuler", N_("Cancel the current step")),
     ("logout", N_("Unpair this Telegram account")),

@@ -14,6 +14,7 @@ from handlers import (
     access,
     action,
     contact,
+    digest,
     errors,
     fallback,
     help,
@@ -38,6 +39,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         *planning.HANDLERS,
         *action.HANDLERS,
         *contact.HANDLERS,
+        *digest.HANDLERS,
         *fallback.HANDLERS,
     ])
     app.add_error_handler(errors.on_error)

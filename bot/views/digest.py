@@ -7,12 +7,36 @@ the next message repeats its title.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import time
+from enum import StrEnum
+
 from telegram.constants import MessageLimit
 
+from bot.callbacks import CallbackData
 from bot.i18n import L10n
 from bot.services.digests import Digest, Line, RepDigest, UnitDigest, Week
-from bot.views import Reply, esc
+from bot.services.preferences import DigestPrefs
+from bot.views import Reply, button, esc, keyboard
 from bot.views.planning import type_name
+
+#: The times offered as buttons by /digest (any other: ``/digest 6h45``).
+OFFERED_TIMES = (time(7), time(7, 30), time(8), time(8, 30))
+
+
+class DigestOp(StrEnum):
+    AT = "at"
+    PAUSE = "pause"
+    RESUME = "resume"
+    NOW = "now"
+
+
+@dataclass(frozen=True)
+class DigestCb(CallbackData, prefix="dg"):
+    """/digest: move it to ``hhmm``, pause, resume, or send one now."""
+
+    op: DigestOp
+    hhmm: str | None = None
 
 
 def _cut(text: str, limit: int) -> list[str]:
@@ -104,3 +128,33 @@ def digest(t: L10n, data: Digest, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> 
                 parts += whole
     parts.append(current)
     return [Reply(part) for part in parts]
+
+
+# -- /digest ----------------------------------------------------------------------------------
+
+
+def schedule(t: L10n, prefs: DigestPrefs, zone: str) -> Reply:
+    """When the digest comes, with buttons to change the time, pause, resume, get one now."""
+    if prefs.paused:
+        state = t._("⏸ Paused. Resume it to get it again every working day at <b>{time}</b>.",
+                    time=t.time(prefs.at))
+    else:
+        state = t._("Every working day at <b>{time}</b> ({zone}).", time=t.time(prefs.at),
+                    zone=esc(zone))
+    lines = [t._("📋 <b>Your team's daily digest</b>"), state, "",
+             t._("Another time: send for example <code>/digest 6h45</code>.")]
+    times = [button(("✅ " if t.time(at) == t.time(prefs.at) else "") + t.time(at),
+                    DigestCb(DigestOp.AT, at.strftime("%H%M")).pack()) for at in OFFERED_TIMES]
+    toggle = (button(t._("▶️ Resume"), DigestCb(DigestOp.RESUME).pack()) if prefs.paused
+              else button(t._("⏸ Pause"), DigestCb(DigestOp.PAUSE).pack()))
+    return Reply("\n".join(lines), keyboard(
+        times, [toggle, button(t._("📨 Send one now"), DigestCb(DigestOp.NOW).pack())]))
+
+
+def managers_only(t: L10n) -> Reply:
+    return Reply(t._("The daily digest is for managers who head a sales unit in artis.net."))
+
+
+def unreadable_time(t: L10n) -> Reply:
+    return Reply(t._("I could not read that time. Send for example <code>/digest 7h30</code>, "
+                     "<code>/digest pause</code> or <code>/digest maintenant</code>."))
