@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from telegram import Bot
 from telegram.error import Forbidden, TelegramError
@@ -30,6 +30,7 @@ from bot.views import Outgoing
 from bot.views import digest as digest_views
 from bot.views import reminders as reminder_views
 from integrations.artis.errors import ArtisError
+from integrations.artis.models import ActionStatus, ActionType
 
 log = logging.getLogger(__name__)
 
@@ -130,3 +131,39 @@ async def run_periodically(services: Services, bot: Bot, stop: asyncio.Event) ->
             log.exception("scheduled sends failed this tick")
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=every)
+
+
+# -- on demand (the terminal demo) ------------------------------------------------------------
+
+
+async def send_digest_now(services: Services, bot: Bot, user_id: int, login: str) -> bool:
+    """The digest now, whatever the day and time (``/digest maintenant``, ``:digest``)."""
+    t = (await services.sessions.load(user_id, user_id, None)).l10n
+    messages = await digest_messages(services, login, t, datetime.now(UTC))
+    for message in messages or []:
+        await outbound.send_item(bot, user_id, message)
+    return messages is not None
+
+
+async def send_reminder_now(services: Services, bot: Bot, user_id: int, login: str,
+                            kind: ReminderKind) -> bool:
+    """A reminder now, on the rep's next appointment (briefing) or latest action without a
+    report (nudge): what the scheduler would send, without waiting for its time."""
+    now = datetime.now(UTC)
+    actions = await services.artis.team_actions(login, now - timedelta(days=14),
+                                                now + timedelta(days=14))
+    if kind is ReminderKind.BRIEFING:
+        rdv = [a for a in actions if a.type is ActionType.RDV
+               and a.status is ActionStatus.A_REALISER and a.planned_start >= now]
+        chosen = rdv[0] if rdv else None
+    else:
+        past = [a for a in actions if a.report is None and a.status is not ActionStatus.ANNULEE
+                and a.planned_start < now]
+        chosen = past[-1] if past else None
+    if chosen is None:
+        return False
+    session = await services.sessions.load(user_id, user_id, None)
+    t = session.l10n
+    item = ReminderDue(user_id, login, session.tz, kind, chosen)
+    await outbound.send_item(bot, user_id, await reminder_message(services, item, t, now))
+    return True

@@ -6,7 +6,9 @@ set, the embedded demo artis.net. Buttons print as ``[1] label``: type the
 number to press one. Paste a ``https://t.me/...?start=...`` link to "scan" a
 pairing QR code. ``:pair LOGIN`` makes a new pairing link, ``:quit`` (or
 Ctrl-D) leaves. ``:position LAT LON`` sends a location, as the « 📍 Partager ma
-position » button does on a phone.
+position » button does on a phone. ``:digest`` sends the paired manager's daily digest now,
+``:reminder briefing`` (or ``nudge``) one of the rep's reminders, without waiting for their
+time.
 """
 
 from __future__ import annotations
@@ -117,6 +119,9 @@ class TerminalChat:
         if line.startswith(":position"):
             await self.send_location(line)
             return True
+        if line.startswith((":digest", ":reminder", ":rappel")):
+            await self.scheduled_now(line)
+            return True
         # At a password or PIN step the line is the secret, even all digits (a PIN).
         if line.isdigit() and self.buttons and not await self.expects_secret():
             await self.press(int(line))
@@ -137,6 +142,28 @@ class TerminalChat:
         await deliver(self.runtime.application,
                       self.api.message_update(self.user, location=location))
         await self._drain_queue()
+
+    async def scheduled_now(self, line: str) -> None:
+        """``:digest`` / ``:reminder [briefing|nudge]``: what the scheduler sends, now."""
+        from bot.scheduled import send_digest_now, send_reminder_now
+        from bot.services.schedule import ReminderKind
+
+        services, bot = self.runtime.services, self.runtime.application.bot
+        session = await services.sessions.load(self.user.id, self.user.id, None)
+        if session.link is None:
+            self._print("(appairez d'abord un compte : :pair demo.manager ou :pair "
+                        "demo.commercial)")
+            return
+        login = session.link.login
+        if line.startswith(":digest"):
+            if not await send_digest_now(services, bot, self.user.id, login):
+                self._print(f"({login} n'est responsable d'aucune équipe commerciale : "
+                            ":pair demo.manager)")
+            return
+        kind = ReminderKind.NUDGE if "nudge" in line or "compte" in line else (
+            ReminderKind.BRIEFING)
+        if not await send_reminder_now(services, bot, self.user.id, login, kind):
+            self._print("(aucune action ne s'y prête dans le planning de ce compte)")
 
     async def press(self, number: int) -> None:
         if not 1 <= number <= len(self.buttons):
@@ -183,7 +210,8 @@ Le vrai bot, ses vrais handlers, un faux Telegram et un artis.net de démo.
 Tapez un message comme dans Telegram, un numéro pour appuyer sur un bouton,
 :pair LOGIN pour un lien d'appairage (demo.commercial, demo.manager,
 demo.nolicence, demo.nouo), :position LAT LON pour envoyer une position,
-:quit pour sortir.
+:digest pour le point quotidien d'un responsable, :reminder briefing (ou nudge)
+pour un rappel, :quit pour sortir.
 """
 
 
