@@ -399,7 +399,12 @@ async def test_typed_date_phrases_open_that_planning(bot: BotHarness) -> None:
     user = await paired(bot)
     tomorrow = today() + timedelta(days=1)
     next_monday = today() - timedelta(days=today().weekday()) + timedelta(days=7)
-    december_3 = date(today().year + (today() > date(today().year, 12, 3)), 12, 3)
+    # The planning reads a date without its year in [today − 92 days, today + 273 days).
+    december_3 = date(today().year, 12, 3)
+    if december_3 < today() - timedelta(days=92):
+        december_3 = december_3.replace(year=december_3.year + 1)
+    elif december_3 >= today() + timedelta(days=273):
+        december_3 = december_3.replace(year=december_3.year - 1)
     next_month = (today().replace(day=28) + timedelta(days=4)).replace(day=1)
     expected = {
         "demain": f"<b>{fr(tomorrow)}</b>",
