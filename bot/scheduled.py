@@ -25,7 +25,7 @@ from bot import outbound
 from bot.container import Services
 from bot.i18n import L10n
 from bot.services.digests import Digest
-from bot.services.schedule import DigestDue, Due, ReminderDue, ReminderKind
+from bot.services.schedule import NOT_DUE, DigestDue, Due, ReminderDue, ReminderKind
 from bot.views import Outgoing
 from bot.views import digest as digest_views
 from bot.views import reminders as reminder_views
@@ -88,6 +88,9 @@ async def deliver(services: Services, bot: Bot, item: Due, now: datetime) -> boo
     except ArtisError as exc:
         log.warning("could not build %s for user %s (next tick retries): %s",
                     type(item).__name__, item.user_id, exc)
+        return False
+    if messages is None:  # no longer heads a Commerce unit: settle the day, read no more
+        await schedule.claim(item, state=NOT_DUE)
         return False
     if not messages or not await schedule.claim(item):
         return False

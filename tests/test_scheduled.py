@@ -253,3 +253,22 @@ async def test_digest_command_changes_time_pauses_resumes_and_sends_now(
 async def test_a_rep_is_told_the_digest_is_for_managers(bot: BotHarness) -> None:
     rep = await paired(bot, DemoLogins.LMERCIER)
     assert "responsables" in (await bot.say(rep, "/digest"))[-1]
+
+
+async def test_a_former_manager_gets_nothing_and_is_not_asked_about_again(
+    bot: BotHarness,
+) -> None:
+    import json
+
+    from bot.services.schedule import NOT_DUE, DigestDue
+
+    rep = await paired(bot, DemoLogins.COMMERCIAL)
+    store = bot.services.store
+    link = json.loads(await store.get(keys.link(rep.id)) or "{}")
+    await store.set(keys.link(rep.id), json.dumps({**link, "is_manager": True}))
+    before = len(bot.api.calls)
+    assert await tick(bot.services, bot.runtime.application.bot, at(7, 30)) == 0
+    assert sent_to(bot, rep, before) == []
+    day = DigestDue(rep.id, DemoLogins.COMMERCIAL, PARIS, WEDNESDAY)
+    assert await bot.services.schedule.state(day) == NOT_DUE
+    assert day not in await bot.services.schedule.due(at(7, 31))

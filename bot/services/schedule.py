@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 
 MARKER_TTL = 8 * 86400  # longer than any occurrence can be due again
 SENDING, SENT = "sending", "sent"
+NOT_DUE = "not-due"  # looked at, nothing to send (a "manager" who heads no unit any more)
 
 
 class ReminderKind(StrEnum):
@@ -208,9 +209,9 @@ class Schedule:
         """The user blocked the bot (a 403 marked the chat): skip, do not retry forever."""
         return await self.store.get(keys.blocked(user_id)) is not None
 
-    async def claim(self, item: Due) -> bool:
+    async def claim(self, item: Due, state: str = SENDING) -> bool:
         """True for the one caller that may send ``item`` (marker written ``sending``)."""
-        return await self.store.add(item.marker, SENDING, ttl=MARKER_TTL)
+        return await self.store.add(item.marker, state, ttl=MARKER_TTL)
 
     async def sent(self, item: Due) -> None:
         """Telegram accepted it: ``sending`` becomes ``sent``."""
