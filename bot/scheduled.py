@@ -26,6 +26,7 @@ from bot.container import Services
 from bot.i18n import L10n
 from bot.services.digests import Digest
 from bot.services.schedule import NOT_DUE, DigestDue, Due, ReminderDue, ReminderKind
+from bot.storage import LockTimeout
 from bot.views import Outgoing
 from bot.views import digest as digest_views
 from bot.views import reminders as reminder_views
@@ -78,6 +79,19 @@ async def _build(services: Services, item: Due, now: datetime) -> list[Outgoing]
             return [await reminder_message(services, item, t, now)]
 
 
+async def _send(bot: Bot, item: Due, messages: list[Outgoing]) -> None:
+    try:
+        for message in messages:
+            await outbound.send_item(bot, item.user_id, message)
+    except Forbidden:
+        log.info("user %s blocked the bot; skipped", item.user_id)
+        raise
+    except TelegramError as exc:
+        # At most once: the claim stays "sending" (Telegram may have shown part of it).
+        log.warning("sending %s to user %s failed: %s", item.marker, item.user_id, exc)
+        raise
+
+
 async def deliver(services: Services, bot: Bot, item: Due, now: datetime) -> bool:
     """Build, claim, send one occurrence; True when this caller sent it."""
     schedule = services.schedule
@@ -92,17 +106,19 @@ async def deliver(services: Services, bot: Bot, item: Due, now: datetime) -> boo
     if messages is None:  # no longer heads a Commerce unit: settle the day, read no more
         await schedule.claim(item, state=NOT_DUE)
         return False
-    if not messages or not await schedule.claim(item):
+    if not messages:
         return False
     try:
-        for message in messages:
-            await outbound.send_item(bot, item.user_id, message)
-    except Forbidden:
-        log.info("user %s blocked the bot; skipped", item.user_id)
+        # The chat's scope, like any work on a chat: the messages never interleave with
+        # an answer the rep is getting; the rep waits at most for these few sends.
+        async with services.scopes.scope(item.user_id, item.user_id):
+            if not await schedule.claim(item):
+                return False
+            await _send(bot, item, messages)
+    except LockTimeout:
+        log.info("chat %s busy; %s waits for the next tick", item.user_id, item.marker)
         return False
-    except TelegramError as exc:
-        # At most once: the claim stays "sending" (Telegram may have shown part of it).
-        log.warning("sending %s to user %s failed: %s", item.marker, item.user_id, exc)
+    except TelegramError:
         return False
     await schedule.sent(item)
     return True
