@@ -10,9 +10,10 @@ three actions each, about 1 500 characters: one message), the same for every man
 chart is left out (the fake Bot API limits only ``sendMessage``).
 
 * *ours*: W worker processes **each walk all N managers**, as several schedulers firing at
-  07:30 would. Per manager and day each claims the digest with ``store.add`` (Redis
-  ``SET NX``, the marker of ``bot/services/schedule.py``) and only the claimer sends, through
-  ``bot.outbound.send`` on an ``ExtBot`` with ``SendLimiter`` shared on Redis;
+  07:30 would. Per manager and day each takes the chat's lock, claims the digest with
+  ``store.add`` (Redis ``SET NX``, the marker of ``bot/services/schedule.py``) and only the
+  claimer sends, through ``bot.outbound.send`` on an ``ExtBot`` with ``SendLimiter`` shared
+  on Redis (what ``bot/scheduled.py`` does, minus building the digest);
 * *naive*: each worker sends its half of the managers with PTB's ``AIORateLimiter`` per
   process (no shared limiter, no claim).
 
@@ -97,22 +98,29 @@ async def work(args: argparse.Namespace) -> dict[str, Any]:
     outcome: collections.Counter[str] = collections.Counter()
     gate = asyncio.Semaphore(limits.INFLIGHT)
 
+    async def deliver(chat_id: int) -> None:
+        try:
+            for text in texts:
+                await send(bot, chat_id, Reply(text))
+            outcome["sent"] += 1
+        except RetryAfter:
+            outcome["gave_up_429"] += 1
+        except TelegramError as exc:
+            outcome[f"error {type(exc).__name__}"] += 1
+
     async def one(chat_id: int) -> None:
         async with gate:
-            marker = keys.digest_sent(chat_id, DAY.isoformat())
-            if args.sender == "ours" and not await store.add(marker, "sending", ttl=3600):
-                outcome["claimed_elsewhere"] += 1
+            if args.sender == "naive":
+                await deliver(chat_id)
                 return
-            try:
-                for text in texts:
-                    await send(bot, chat_id, Reply(text))
-                outcome["sent"] += 1
-            except RetryAfter:
-                outcome["gave_up_429"] += 1
-            except TelegramError as exc:
-                outcome[f"error {type(exc).__name__}"] += 1
-            if args.sender == "ours":
-                await store.set(marker, "sent", ttl=3600)
+            # As bot/scheduled.py does: the chat's lock, the claim, the sends, "sent".
+            marker = keys.digest_sent(chat_id, DAY.isoformat())
+            async with store.lock(keys.chat_lock(chat_id), timeout=60, wait=60, renew=True):
+                if not await store.add(marker, "sending", ttl=3600):
+                    outcome["claimed_elsewhere"] += 1
+                    return
+                await deliver(chat_id)
+            await store.set(marker, "sent", ttl=3600)
 
     await asyncio.sleep(max(0.0, args.start_at - time.time()))
     started = time.monotonic()
