@@ -9,7 +9,7 @@ setup: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -e '.[test,voice]'
+	$(VENV)/bin/pip install --quiet -e '.[test,voice,charts]'
 	touch $@
 
 demo: setup          ## the bot in the terminal, embedded artis.net and store

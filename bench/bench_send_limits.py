@@ -65,7 +65,8 @@ def serve(port: int) -> None:
     def reset() -> None:
         accepted.clear()
         last_in_chat.clear()
-        stats.update(delivered=0, too_many=0, overall_429=0, chat_429=0, first=0.0, last=0.0)
+        stats.update(delivered=0, too_many=0, overall_429=0, chat_429=0, first=0.0, last=0.0,
+                     chats=0)
 
     reset()
     next_id = [1]
@@ -101,6 +102,7 @@ def serve(port: int) -> None:
             return too_many()
         accepted.append(now)
         last_in_chat[chat_id] = now
+        stats["chats"] = len(last_in_chat)  # distinct chats served (bench_digests: duplicates)
         stats["delivered"] += 1
         stats["first"] = stats["first"] or now
         stats["last"] = now

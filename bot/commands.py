@@ -25,6 +25,7 @@ MENU = [
     ("envois", N_("Comptes rendus not yet sent to artis.net")),
     ("aide", N_("What I can do")),
     ("lang", N_("Choose the language")),
+    ("reglages", N_("Reminders before a visit and for missing reports")),
     ("pin", N_("Choose a PIN code to unlock")),
     ("annuler", N_("Cancel the current step")),
     ("logout", N_("Unpair this Telegram account")),

@@ -8,6 +8,7 @@ no handler and no Telegram ``Application``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import time, timedelta
 from functools import cached_property
 
 from bot.commands import CommandMenu
@@ -15,13 +16,18 @@ from bot.inbox import Inbox
 from bot.scope import ChatScopes
 from bot.services.artis_cache import ReadCache
 from bot.services.contacts import ContactEditor
+from bot.services.digests import DigestService
 from bot.services.drafts import Drafts
 from bot.services.outbox import OutboxTiming, ReportOutbox
 from bot.services.pairing import PairingService
 from bot.services.planning import PlanningService
+from bot.services.preferences import Preferences
+from bot.services.reminders import ReminderService
 from bot.services.reports import ReportDesk
+from bot.services.schedule import Rules, Schedule
 from bot.services.sessions import SessionRepo
 from bot.services.sso import SsoSignIn
+from bot.services.workdays import WorkingHours
 from bot.settings import Settings
 from bot.speech import build_transcriber
 from bot.storage import Store
@@ -83,3 +89,28 @@ class Services:
         transcriber = self.__dict__.pop("transcriber", None)
         if transcriber is not None and transcriber is not self.remote_transcriber:
             await transcriber.aclose()
+
+    @cached_property
+    def digests(self) -> DigestService:
+        """Managers' digests, read with the service account."""
+        return DigestService(self.artis)
+
+    @cached_property
+    def reminders(self) -> ReminderService:
+        """What the reps' reminders say (service account reads)."""
+        return ReminderService(self.artis)
+
+    @cached_property
+    def preferences(self) -> Preferences:
+        """Digest times and pauses, reminders on or off."""
+        return Preferences(self.store, time.fromisoformat(self.settings.digest_default_time))
+
+    @cached_property
+    def schedule(self) -> Schedule:
+        """What is due when, claimed once across processes (``bot/scheduled.py`` sends)."""
+        settings = self.settings
+        start, _, end = settings.working_hours.partition("-")
+        rules = Rules(hours=WorkingHours(time.fromisoformat(start), time.fromisoformat(end)),
+                      briefing_lead=timedelta(minutes=settings.briefing_lead_minutes),
+                      nudge_delay=timedelta(minutes=settings.report_nudge_minutes))
+        return Schedule(self.store, self.artis, self.sessions, self.preferences, rules)

@@ -136,7 +136,33 @@ def lang(user_id: int) -> str:
 
 def link(user_id: int) -> str:
     """The user's artis.net pairing (``ArtisLink``)."""
-    return f"link:{user_id}"
+    return f"{links()}{user_id}"
+
+
+def links() -> str:
+    """Prefix of every pairing: the scheduler walks them to find who gets what."""
+    return "link:"
+
+
+def digest_prefs(user_id: int) -> str:
+    """A manager's digest time and pause (``bot/services/preferences.py``)."""
+    return f"digest-prefs:{user_id}"
+
+
+def reminder_prefs(user_id: int) -> str:
+    """Which reminders a rep turned off in /reglages."""
+    return f"reminder-prefs:{user_id}"
+
+
+def digest_sent(user_id: int, local_day: str) -> str:
+    """Claims one manager's digest of one local day (``add`` NX before sending: exactly
+    one process sends it)."""
+    return f"digest-sent:{user_id}:{local_day}"
+
+
+def reminder_sent(kind: str, action_id: str, user_id: int) -> str:
+    """Claims one reminder (a briefing, a missing-report nudge) of one action to one rep."""
+    return f"reminder-sent:{kind}:{action_id}:{user_id}"
 
 
 def pin_failures(user_id: int) -> str:

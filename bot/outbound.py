@@ -27,7 +27,7 @@ from telegram import Bot, KeyboardButton, Message, ReplyKeyboardMarkup, Update
 from telegram.constants import ChatAction, MessageLimit
 from telegram.error import BadRequest, TelegramError
 
-from bot.views import ContactCard, Document, LocationRequest, Outgoing, Reply, Venue
+from bot.views import ContactCard, Document, LocationRequest, Outgoing, Photo, Reply, Venue
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ async def answer_cards(update: Update, items: list[Outgoing]) -> None:
 
 
 async def send_item(bot: Bot, chat_id: int, item: Outgoing) -> list[Message]:
-    """One message, place card or contact card."""
+    """One message, place card, contact card, file or image."""
     match item:
         case Reply():
             return await send(bot, chat_id, item)
@@ -86,6 +86,9 @@ async def send_item(bot: Bot, chat_id: int, item: Outgoing) -> list[Message]:
         case Document():
             return [await bot.send_document(chat_id, document=item.content,
                                             filename=item.filename, caption=item.caption)]
+        case Photo():
+            return [await bot.send_photo(chat_id, photo=item.content, filename=item.filename,
+                                         caption=item.caption)]
         case LocationRequest():
             markup = ReplyKeyboardMarkup([[KeyboardButton(item.button, request_location=True)]],
                                          resize_keyboard=True, one_time_keyboard=True)

@@ -47,6 +47,11 @@ _EXPECTED = {
     "STT_MODEL_DIR": "a folder holding a CTranslate2 Whisper model (model.bin, config.json, …)",
     "STT_EXECUTOR": "process or thread",
     "STT_THREADS": "a number of CPU threads between 0 (all cores, at most 4) and 64",
+    "DIGEST_DEFAULT_TIME": "a local time HH:MM, e.g. 07:30",
+    "WORKING_HOURS": "two local times HH:MM-HH:MM, the first earlier, e.g. 08:00-19:00",
+    "BRIEFING_LEAD_MINUTES": "minutes between 0 (no briefing) and 720",
+    "REPORT_NUDGE_MINUTES": "minutes between 0 (no nudge) and 720",
+    "SCHEDULE_TICK_SECONDS": "seconds between 0 (no scheduled sends here) and 3600",
     "STORE_ENCRYPTION_KEY": (
         "one or more comma-separated Fernet keys (the first encrypts, all decrypt), "
         "made with: python -c 'from cryptography.fernet import Fernet; "
@@ -111,6 +116,15 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     event_loop: Literal["auto", "uvloop", "asyncio"] = "auto"
 
+    # Managers' digests and reps' reminders (README › Digests and reminders).
+    digest_default_time: str = Field(default="07:30", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    working_hours: str = Field(
+        default="08:00-19:00",
+        pattern=r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
+    briefing_lead_minutes: int = Field(default=60, ge=0, le=720)
+    report_nudge_minutes: int = Field(default=30, ge=0, le=720)
+    schedule_tick_seconds: float = Field(default=60.0, ge=0, le=3600)
+
     # Speech to text (README › Speech to text): a server, else faster-whisper here.
     stt_url: str | None = None
     stt_api_key: SecretStr | None = None
@@ -161,6 +175,14 @@ class Settings(BaseSettings):
             except ValueError as exc:
                 raise ValueError("not a list of Fernet keys") from exc
         return SecretStr(",".join(keys))
+
+    @field_validator("working_hours")
+    @classmethod
+    def _hours(cls, value: str) -> str:
+        start, _, end = value.partition("-")
+        if start >= end:
+            raise ValueError("the working day must end after it starts")
+        return value
 
     @field_validator("bot_timezone")
     @classmethod

@@ -9,6 +9,8 @@ Ctrl-D) leaves. ``:position LAT LON`` sends a location, as the « 📍 Partager 
 position » button does on a phone. ``:voice FILE`` (or just the path of an existing
 ``.ogg``/``.oga``/``.opus``/``.mp3``/``.wav``/``.m4a`` file) sends that audio file as a
 voice note.
+``:digest`` sends the paired manager's daily digest now, ``:reminder briefing`` (or
+``nudge``) one of the rep's reminders, without waiting for their time.
 """
 
 from __future__ import annotations
@@ -124,6 +126,9 @@ class TerminalChat:
                                          and Path(line).expanduser().is_file()):
             await self.send_voice(line.removeprefix(":voice").strip())
             return True
+        if line.startswith((":digest", ":reminder", ":rappel")):
+            await self.scheduled_now(line)
+            return True
         # At a password or PIN step the line is the secret, even all digits (a PIN).
         if line.isdigit() and self.buttons and not await self.expects_secret():
             await self.press(int(line))
@@ -157,6 +162,28 @@ class TerminalChat:
                  "duration": audio_seconds(file), "file_size": len(content)}
         await deliver(self.runtime.application, self.api.message_update(self.user, voice=voice))
         await self._drain_queue()
+
+    async def scheduled_now(self, line: str) -> None:
+        """``:digest`` / ``:reminder [briefing|nudge]``: what the scheduler sends, now."""
+        from bot.scheduled import send_digest_now, send_reminder_now
+        from bot.services.schedule import ReminderKind
+
+        services, bot = self.runtime.services, self.runtime.application.bot
+        session = await services.sessions.load(self.user.id, self.user.id, None)
+        if session.link is None:
+            self._print("(appairez d'abord un compte : :pair demo.manager ou :pair "
+                        "demo.commercial)")
+            return
+        login = session.link.login
+        if line.startswith(":digest"):
+            if not await send_digest_now(services, bot, self.user.id, login):
+                self._print(f"({login} n'est responsable d'aucune équipe commerciale : "
+                            ":pair demo.manager)")
+            return
+        kind = ReminderKind.NUDGE if "nudge" in line or "compte" in line else (
+            ReminderKind.BRIEFING)
+        if not await send_reminder_now(services, bot, self.user.id, login, kind):
+            self._print("(aucune action ne s'y prête dans le planning de ce compte)")
 
     async def press(self, number: int) -> None:
         if not 1 <= number <= len(self.buttons):
@@ -216,7 +243,8 @@ Tapez un message comme dans Telegram, un numéro pour appuyer sur un bouton,
 :pair LOGIN pour un lien d'appairage (demo.commercial, demo.manager,
 demo.nolicence, demo.nouo), :position LAT LON pour envoyer une position,
 :voice FICHIER (ou le chemin d'un .ogg/.mp3/.wav/.m4a) pour une note vocale,
-:quit pour sortir.
+:digest pour le point quotidien d'un responsable, :reminder briefing (ou nudge)
+pour un rappel, :quit pour sortir.
 """
 
 

@@ -14,6 +14,7 @@ from handlers import (
     access,
     action,
     contact,
+    digest,
     errors,
     fallback,
     help,
@@ -42,6 +43,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         *contact.HANDLERS,
         *report.HANDLERS,
         *outbox.HANDLERS,
+        *digest.HANDLERS,
         *fallback.HANDLERS,
     ])
     app.add_error_handler(errors.on_error)

@@ -51,6 +51,15 @@ class Document:
 
 
 @dataclass(frozen=True)
+class Photo:
+    """An image shown in the chat (``sendPhoto``), e.g. the manager's weekly chart."""
+
+    content: bytes
+    caption: str | None = None
+    filename: str = "chart.png"
+
+
+@dataclass(frozen=True)
 class LocationRequest:
     """A message with a one-time reply-keyboard button that shares the phone's location."""
 
@@ -59,8 +68,8 @@ class LocationRequest:
 
 
 #: What a renderer may hand to ``bot/outbound.py``: a message, a place or contact card, a
-#: file, a request for the rep's location.
-Outgoing = Reply | Venue | ContactCard | Document | LocationRequest
+#: file, an image, a request for the rep's location.
+Outgoing = Reply | Venue | ContactCard | Document | Photo | LocationRequest
 
 
 def esc(value: object) -> str:

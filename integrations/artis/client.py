@@ -11,7 +11,7 @@ import asyncio
 import logging
 import random
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 from types import TracebackType
 from typing import Any, Self, TypeVar
 from urllib.parse import quote, urlencode
@@ -35,6 +35,8 @@ from integrations.artis.models import (
     ActionDetail,
     ActionStatus,
     Affaire,
+    AffaireSalesStatus,
+    AffaireSummary,
     Contact,
     ContactCreate,
     ContactPatch,
@@ -57,6 +59,7 @@ _ACTIONS = TypeAdapter(list[Action], config=_DEFER)
 _ORG_UNITS = TypeAdapter(list[OrgUnit], config=_DEFER)
 _NEARBY = TypeAdapter(list[NearbyAction], config=_DEFER)
 _CONTACTS = TypeAdapter(list[Contact], config=_DEFER)
+_AFFAIRES = TypeAdapter(list[AffaireSummary], config=_DEFER)
 # A 401 on these means "wrong credentials", not "session expired".
 _CREDENTIAL_PATHS = ("auth/login", "auth/sso/exchange")
 
@@ -170,6 +173,44 @@ class ArtisClient:
         response = await self._auto_request("GET", f"org-units/{_segment(code)}", token)
         return _parse(OrgUnit, response)
 
+    async def list_sub_units(self, code: str, token: str | None = None) -> list[OrgUnit]:
+        """Every unit below `code`, parents first (service account, or a head above it)."""
+        response = await self._auto_request("GET", f"org-units/{_segment(code)}/sub-units", token)
+        return _parse_list(_ORG_UNITS, response)
+
+    async def list_affaires(
+        self,
+        org_unit: str,
+        start: date,
+        end: date,
+        sales_status: AffaireSalesStatus | None = None,
+        token: str | None = None,
+    ) -> list[AffaireSummary]:
+        """Affaires led by the unit's members whose sales status changed in [start, end)
+        (``sales_status=GAGNEE``: the affaires won in the period)."""
+        params = {"org_unit": org_unit, "from": start.isoformat(), "to": end.isoformat()}
+        if sales_status is not None:
+            params["sales_status"] = sales_status.value
+        response = await self._auto_request("GET", "affaires", token, params=params)
+        return _parse_list(_AFFAIRES, response)
+
+    async def team_actions(
+        self, assignee: str, start: datetime, end: datetime, status: ActionStatus | None = None
+    ) -> list[Action]:
+        """A Commerce unit member's actions in [start, end), read with the service account:
+        digests and reminders run when nobody is chatting and the rep's session may be gone."""
+        params: dict[str, str] = {"from": _iso(start), "to": _iso(end), "assignee": assignee}
+        if status is not None:
+            params["status"] = status.value
+        response = await self._service_request("GET", "actions", params=params)
+        return _parse_list(_ACTIONS, response)
+
+    async def team_action(self, action_id: str) -> ActionDetail:
+        """A Commerce unit member's action with its site, contacts and affaire (service
+        account)."""
+        response = await self._service_request("GET", f"actions/{_segment(action_id)}")
+        return _parse(ActionDetail, response)
+
     # ----------------------------------------------------------------- planning
 
     async def list_actions(
@@ -269,10 +310,12 @@ class ArtisClient:
 
     # ---------------------------------------------------------------- internals
 
-    async def _auto_request(self, method: str, path: str, token: str | None) -> httpx.Response:
+    async def _auto_request(
+        self, method: str, path: str, token: str | None, **kwargs: Any
+    ) -> httpx.Response:
         if token is not None:
-            return await self._request(method, path, token=token)
-        return await self._service_request(method, path)
+            return await self._request(method, path, token=token, **kwargs)
+        return await self._service_request(method, path, **kwargs)
 
     async def _service_request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """Call with the service session, logging in again once if it expired."""

@@ -252,6 +252,8 @@ class AffaireSummary(ArtisModel):
     commercial_revenue: float | None = None
     expected_close_date: date | None = None
     main_sales_rep_login: str | None = None
+    # Day of the last sales-status change: for a GAGNEE affaire, the day it was won.
+    status_changed_on: date | None = None
 
 
 class Affaire(AffaireSummary):

@@ -1,6 +1,8 @@
 """Visibility rules of the demo server, mirroring artis.net's CRM rules.
 
-A rep sees their own actions; the head of a Commerce unit also sees its members' actions.
+A rep sees their own actions; the head of a Commerce unit also sees its members' actions and
+those of its sub-units' members; the service account (WS_REST) reads the planning of every
+member of a Commerce unit, for the managers' digests and the reps' reminders.
 Sites, contacts, affaires and attachments are visible only when reachable from a visible action
 (or, for affaires, when the caller or a managed rep is the main sales rep). Anything else is
 answered as "not found" so the API never reveals that another rep's data exists.
@@ -11,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from integrations.artis.demo.store import DemoStore
-from integrations.artis.models import Action, Attachment, LicenceType, User
+from integrations.artis.models import Action, Attachment, LicenceType, OrgUnit, User
 
 
 @dataclass
@@ -32,15 +34,41 @@ class Caller:
         return LicenceType.WS_REST in self.user.licences
 
 
+def sub_units(units: list[OrgUnit], code: str) -> list[OrgUnit]:
+    """Every unit below `code` (children, then their children...), parents first."""
+    found: list[OrgUnit] = []
+    parents = [code]
+    while parents:
+        children = [u for u in units if u.parent_code in parents and u not in found]
+        found += children
+        parents = [u.code for u in children]
+    return found
+
+
+def headed_units(units: list[OrgUnit], login: str) -> list[OrgUnit]:
+    """The units `login` heads, with every unit below them."""
+    found: list[OrgUnit] = []
+    for unit in units:
+        if unit.head_login == login:
+            for one in (unit, *sub_units(units, unit.code)):
+                if one not in found:
+                    found.append(one)
+    return found
+
+
 def caller_for(store: DemoStore, login: str) -> Caller | None:
-    """Resolve the caller and the set of reps they supervise."""
+    """Resolve the caller and the set of reps whose planning they may read."""
     user = store.user(login)
     if user is None or not user.active:
         return None
     logins = {login}
-    for unit in store.org_units():
-        if unit.is_commerce and unit.head_login == login:
-            logins.update(unit.member_logins)
+    units = store.org_units()
+    if LicenceType.WS_REST in user.licences:
+        reachable = [u for u in units if u.is_commerce]
+    else:
+        reachable = [u for u in headed_units(units, login) if u.is_commerce]
+    for unit in reachable:
+        logins.update(unit.member_logins)
     return Caller(user=user, visible_logins=frozenset(logins))
 
 

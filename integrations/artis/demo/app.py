@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -23,6 +23,7 @@ from integrations.artis.demo.idp import DemoIdentityProvider
 from integrations.artis.demo.service import ApiError, DemoService
 from integrations.artis.models import (
     ActionStatus,
+    AffaireSalesStatus,
     ContactCreate,
     ContactPatch,
     LoginRequest,
@@ -73,6 +74,14 @@ def _aware(request: Request, name: str) -> datetime:
     return moment
 
 
+def _day(request: Request, name: str) -> date:
+    value = request.query_params.get(name) or ""
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise ApiError(422, "invalid_data", f"'{name}' must be an ISO-8601 date") from exc
+
+
 class DemoApi:
     """Request handlers: parse, authenticate, delegate to the service in a worker thread."""
 
@@ -119,6 +128,25 @@ class DemoApi:
         caller = await self._caller(request)
         code = request.path_params["code"]
         return _model_response(await self._call(self.service.get_org_unit, caller, code))
+
+    async def sub_units(self, request: Request) -> Response:
+        caller = await self._caller(request)
+        code = request.path_params["code"]
+        return _model_response(await self._call(self.service.list_sub_units, caller, code))
+
+    async def affaires(self, request: Request) -> Response:
+        caller = await self._caller(request)
+        code = request.query_params.get("org_unit") or ""
+        if not code:
+            raise ApiError(422, "invalid_data", "'org_unit' is required")
+        start, end = _day(request, "from"), _day(request, "to")
+        raw_status = request.query_params.get("sales_status")
+        try:
+            status = AffaireSalesStatus(raw_status) if raw_status else None
+        except ValueError as exc:
+            raise ApiError(422, "invalid_data", f"unknown sales_status {raw_status!r}") from exc
+        found = await self._call(self.service.list_affaires, caller, code, start, end, status)
+        return _model_response(found)
 
     async def actions(self, request: Request) -> Response:
         caller = await self._caller(request)
@@ -215,6 +243,8 @@ class DemoApi:
             Route("/users/{login}", self.user, methods=["GET"]),
             Route("/org-units", self.org_units, methods=["GET"]),
             Route("/org-units/{code}", self.org_unit, methods=["GET"]),
+            Route("/org-units/{code}/sub-units", self.sub_units, methods=["GET"]),
+            Route("/affaires", self.affaires, methods=["GET"]),
             Route("/actions", self.actions, methods=["GET"]),
             Route("/actions/nearby", self.nearby, methods=["GET"]),
             Route("/actions/{action_id}", self.action, methods=["GET"]),

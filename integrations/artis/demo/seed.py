@@ -117,6 +117,9 @@ class _SeedBuilder:
             self._actions_for(login, indexes)
         self._done_without_report(DemoLogins.COMMERCIAL)
         self._attachments()
+        self._status_days()
+        # Last, and without random draws: everything above stays as it was before the sub-unit.
+        self._sub_unit_rep(DemoLogins.LMERCIER, data.SUB_UNIT_SITES)
         return self.seed
 
     # -- people -------------------------------------------------------------
@@ -131,6 +134,7 @@ class _SeedBuilder:
                     activity=unit.activity,
                     head_login=unit.head_login,
                     member_logins=list(unit.member_logins),
+                    parent_code=unit.parent_code,
                 )
             )
             if unit.group_type is UOGroupType.COMMERCE:
@@ -424,6 +428,104 @@ class _SeedBuilder:
         for action in done[-count:]:
             action.report = None
             action.follow_up = None
+
+    def _status_days(self) -> None:
+        """Closed affaires changed status two weeks ago; the first won one, today (so a team
+        always has an affaire won this week)."""
+        closed = (AffaireSalesStatus.GAGNEE, AffaireSalesStatus.PERDUE)
+        first_won = True
+        for affaire in self.seed.affaires:
+            if affaire.sales_status in closed:
+                won_today = first_won and affaire.sales_status is AffaireSalesStatus.GAGNEE
+                affaire.status_changed_on = (
+                    self.today if won_today else self.today - timedelta(days=14)
+                )
+                first_won = first_won and not won_today
+            else:
+                affaire.status_changed_on = affaire.date
+
+    def _sub_unit_rep(self, login: str, indexes: tuple[int, ...]) -> None:
+        """A fixed week for the sub-unit's rep: a done RDV with its report every weekday
+        before the previous one; on the previous weekday a reported RDV, an RDV done without
+        a report and an overdue call; today an RDV (with an open affaire) and a call; an
+        affaire won today."""
+        sites = [self.sites_by_index[i] for i in indexes]
+        number = len(self.seed.affaires)
+        open_case, won = (
+            Affaire(
+                id=f"AFF-{number + n:04d}",
+                number=f"{self.today.year % 100:02d}{number + n:04d}",
+                label=data.AFFAIRE_LABELS[n],
+                third_party_code=sites[n - 1].third_party_code,
+                client_name=sites[n - 1].company_name,
+                sales_status=status,
+                after_sales_status=after,
+                commercial_revenue=amount,
+                margin=round(amount * 0.25, 2),
+                probability_pct=probability,
+                expected_close_date=self.today + timedelta(days=30),
+                main_sales_rep_login=login,
+                date=self.today - timedelta(days=40),
+                internal_org=data.INTERNAL_ORG,
+                affaire_type="Vente",
+                status_changed_on=self.today - timedelta(days=40) if n == 1 else self.today,
+            )
+            for n, status, after, amount, probability in (
+                (1, AffaireSalesStatus.PROPOSITION, AffaireAfterSalesStatus.AVANT_VENTE,
+                 12_400.0, 50),
+                (2, AffaireSalesStatus.GAGNEE, AffaireAfterSalesStatus.EN_COURS, 8_900.0, 100),
+            )
+        )
+        self.seed.affaires += [open_case, won]
+        previous = self.today - timedelta(days=1)
+        while previous.weekday() >= 5:
+            previous -= timedelta(days=1)
+        monday = self.today - timedelta(days=self.today.weekday())
+        plan: list[tuple[date, int, ActionType, int, str]] = []  # day, hour, type, site, state
+        day = min(monday, previous)
+        while day < previous:
+            if day.weekday() < 5:
+                plan.append((day, 10, ActionType.RDV, 2, "reported"))
+            day += timedelta(days=1)
+        plan += [
+            (previous, 9, ActionType.RDV, 0, "reported"),
+            (previous, 14, ActionType.RDV, 1, "done"),
+            (previous, 16, ActionType.APPEL, 2, "todo"),
+            (self.today, 10, ActionType.RDV, 0, "todo"),
+            (self.today, 15, ActionType.APPEL, 1, "todo"),
+        ]
+        for day, hour, kind, site_no, state in plan:
+            site = sites[site_no]
+            self.action_seq += 1
+            start = at(day, hour)
+            duration = timedelta(hours=1) if kind is ActionType.RDV else timedelta(minutes=15)
+            action = Action(
+                id=f"ACT-{self.action_seq:05d}",
+                type=kind,
+                subject=data.SUBJECTS[kind.value][0],
+                detail=data.DETAILS[kind.value][0],
+                status=ActionStatus.A_REALISER if state == "todo" else ActionStatus.REALISEE,
+                created_at=self.created_at,
+                planned_start=start,
+                planned_end=start + duration,
+                issuer_login=login,
+                assignee_login=login,
+                org_unit_code=self.unit_by_login.get(login),
+                site_id=site.id,
+                third_party_code=site.third_party_code,
+                company_name=site.company_name,
+                contact_ids=[c.id for c in self.contacts_by_site[site.id][:1]],
+                affaire_id=open_case.id if site_no == 0 else None,
+            )
+            if state != "todo":
+                action.executed_at = start
+            if state == "reported":
+                action.report = Report(
+                    text=data.REPORTS[0], executed_at=start, executed_by_login=login,
+                    created_at=start + timedelta(hours=1), source="artis",
+                )
+                action.follow_up = FollowUp(kind=FollowUpKind.AUCUNE)
+            self.seed.actions.append(action)
 
     # -- files ----------------------------------------------------------------
 

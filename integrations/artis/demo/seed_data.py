@@ -14,8 +14,9 @@ from integrations.artis.models import LicenceType, Mission, RelationType, UOGrou
 
 DEMO_PASSWORD = "demo"
 # Bump when the seeded people or units change: a demo database of an older version reseeds at
-# start-up instead of waiting for the next day. 2: `demo.sso`.
-SEED_VERSION = "2"
+# start-up instead of waiting for the next day. 2: `demo.sso`. 3: the sub-unit CDV-IDF-PME
+# (`demo.lmercier`) and `status_changed_on` on affaires.
+SEED_VERSION = "3"
 INTERNAL_ORG = "ARTIS Démo Bureautique"
 USER_EMAIL_DOMAIN = "artis-demo-bureautique.example"
 
@@ -35,6 +36,7 @@ class DemoLogins:
     NO_MISSION = "demo.nomission"
     LOCKED = "demo.locked"
     SSO = "demo.sso"  # signs in through the demo identity provider (SSO)
+    LMERCIER = "demo.lmercier"  # the rep of the sub-unit CDV-IDF-PME, under CDV-IDF
     SERVICE = "bot.service"
 
 
@@ -63,6 +65,7 @@ class UnitSeed:
     activity: str
     head_login: str | None
     member_logins: tuple[str, ...]
+    parent_code: str | None = None
 
 
 @dataclass(frozen=True)
@@ -158,6 +161,9 @@ PEOPLE: tuple[PersonSeed, ...] = (
         DemoLogins.SSO, "M.", "Mathieu", "Lambert", "Commercial terrain", _SALES, _CRM_APP,
         sso=True,
     ),
+    PersonSeed(
+        DemoLogins.LMERCIER, "Mme", "Lucie", "Mercier", "Commerciale PME", _SALES, _CRM_APP
+    ),
 )
 
 UNITS: tuple[UnitSeed, ...] = (
@@ -202,7 +208,20 @@ UNITS: tuple[UnitSeed, ...] = (
         None,
         (),
     ),
+    # A sub-unit of CDV-IDF with no head of its own: CDV-IDF's head manages it.
+    UnitSeed(
+        "CDV-IDF-PME",
+        "Équipe PME Île-de-France",
+        UOGroupType.COMMERCE,
+        "Bureautique",
+        None,
+        (DemoLogins.LMERCIER,),
+        parent_code="CDV-IDF",
+    ),
 )
+
+# The sub-unit rep's sites (Île-de-France indexes), her planning is built without random draws.
+SUB_UNIT_SITES: tuple[int, ...] = (24, 26, 27)
 
 # Who prospects which sites: Île-de-France sites are indexes 0-27, Lyon sites 28-41.
 PORTFOLIOS: dict[str, tuple[int, ...]] = {

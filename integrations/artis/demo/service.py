@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 
 import phonenumbers
 
-from integrations.artis.demo.access import Caller, Visibility, caller_for
+from integrations.artis.demo.access import Caller, Visibility, caller_for, headed_units, sub_units
 from integrations.artis.demo.passwords import verify_password
 from integrations.artis.demo.seed import PARIS, build_seed
 from integrations.artis.demo.seed_data import INTERNAL_ORG
@@ -179,6 +179,44 @@ class DemoService:
         if unit is None or unit.head_login != caller.login:
             raise ApiError(403, "forbidden", "only the service account or the unit head")
         return unit
+
+    def _readable_unit(self, caller: Caller, code: str) -> OrgUnit:
+        """A unit the service account, its head or the head of a unit above it may read."""
+        units = self.store.org_units()
+        unit = next((u for u in units if u.code == code), None)
+        if caller.is_service:
+            if unit is None:
+                raise _not_found("org unit")
+            return unit
+        if unit is None or unit not in headed_units(units, caller.login):
+            raise ApiError(403, "forbidden", "only the service account or a head above the unit")
+        return unit
+
+    def list_sub_units(self, caller: Caller, code: str) -> list[OrgUnit]:
+        """Every unit below `code`, parents first."""
+        unit = self._readable_unit(caller, code)
+        return sub_units(self.store.org_units(), unit.code)
+
+    def list_affaires(
+        self,
+        caller: Caller,
+        code: str,
+        start: date,
+        end: date,
+        sales_status: AffaireSalesStatus | None,
+    ) -> list[AffaireSummary]:
+        """Affaires led by the unit's direct members whose status changed in [start, end)."""
+        if end <= start or end - start > timedelta(days=366):
+            raise ApiError(422, "invalid_range", "'to' must follow 'from' by at most 366 days")
+        unit = self._readable_unit(caller, code)
+        found = [
+            AffaireSummary.model_validate(a.model_dump())
+            for a in self.store.affaires_of_reps(unit.member_logins)
+            if a.status_changed_on is not None and start <= a.status_changed_on < end
+            and (sales_status is None or a.sales_status is sales_status)
+        ]
+        found.sort(key=lambda a: (a.status_changed_on or start, a.number))
+        return found
 
     # -- planning -----------------------------------------------------------
 
