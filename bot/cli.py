@@ -247,7 +247,6 @@ async def _run(settings: Settings, *, webhook: bool) -> int:
     from bot.polling import Poller
     from bot.recovery import Sweeper
     from bot.runtime import open_runtime
-    from bot.scheduled import run_periodically
 
     async with open_runtime(settings) as runtime:
         app = runtime.application
@@ -260,8 +259,6 @@ async def _run(settings: Settings, *, webhook: bool) -> int:
         # collector's sight, its full collections stop walking it (latency tail).
         gc.freeze()
         sweeper = asyncio.create_task(Sweeper(app, runtime.services).run(stop))
-        # Digests and reminders (#11); taskiq's scheduler will call bot.scheduled.tick instead.
-        scheduler = asyncio.create_task(run_periodically(runtime.services, app.bot, stop))
         try:
             if webhook:
                 await _serve_webhook(settings, runtime, stop)
@@ -271,7 +268,6 @@ async def _run(settings: Settings, *, webhook: bool) -> int:
         finally:
             stop.set()
             await sweeper
-            await scheduler
             await app.stop()
     return 0
 

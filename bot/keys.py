@@ -75,6 +75,21 @@ def jobs_queue() -> str:
     return "jobs"
 
 
+def schedules() -> str:
+    """Prefix of taskiq's Redis schedule source: the tick of digests and reminders."""
+    return "schedule"
+
+
+def schedules_lock() -> str:
+    """Held while a process (re)writes the tick's schedule."""
+    return "schedule-lock"
+
+
+def tick_slot(slot: int) -> str:
+    """Taken by the first scheduled tick of an interval; the others skip it."""
+    return f"tick:{slot}"
+
+
 def job_results() -> str:
     """Prefix of taskiq's task results (a transcript), ``<prefix>:<task id>``."""
     return "job-result"

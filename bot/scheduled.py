@@ -7,14 +7,13 @@ shared ``SendLimiter`` (overall rate across processes, 1 msg/s per chat, 429 pau
 marks). Claiming after building means a failed artis.net read is retried at the next tick;
 see ``bot/services/schedule.py`` for the exactly-once rule and the crash trade-off.
 
-Until taskiq's scheduler drives it, ``run_periodically`` calls ``tick`` every
-``SCHEDULE_TICK_SECONDS`` in the bot process; several processes may do so at once.
+taskiq's scheduler kicks it every ``SCHEDULE_TICK_SECONDS`` on the workers
+(``bot/jobs/scheduling.py``); any number of processes may call it at once.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from datetime import UTC, datetime, timedelta
 
@@ -136,20 +135,6 @@ async def tick(services: Services, bot: Bot, now: datetime | None = None) -> int
             return await deliver(services, bot, item, now)
 
     return sum(await asyncio.gather(*map(one, due)))
-
-
-async def run_periodically(services: Services, bot: Bot, stop: asyncio.Event) -> None:
-    """Call ``tick`` every ``SCHEDULE_TICK_SECONDS`` until ``stop`` (0: never)."""
-    every = services.settings.schedule_tick_seconds
-    if not every:
-        return
-    while not stop.is_set():
-        try:
-            await tick(services, bot)
-        except Exception:  # one bad tick must not stop the next ones
-            log.exception("scheduled sends failed this tick")
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=every)
 
 
 # -- on demand (the terminal demo) ------------------------------------------------------------

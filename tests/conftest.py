@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
@@ -14,6 +15,11 @@ from tests.artis_fixtures import *  # noqa: F403 - demo_artis, artis, artis_clie
 from tests.harness import BotHarness, make_settings, running_bot
 from tests.store_fixtures import *  # noqa: F403 - store, store_kind, make_store, ...
 from tests.store_fixtures import REDIS_URL, SESSION_PREFIX, new_namespace, wipe_redis_namespace
+
+# The bot processes tests start (crmbot run, crmbot worker) inherit this: no digest or
+# reminder at the real time of day in the middle of a test; the scheduling tests turn the
+# scheduler on, or call bot.scheduled.tick with their own clock.
+os.environ.setdefault("SCHEDULE_TICK_SECONDS", "0")
 
 
 @pytest.fixture(params=["sqlite", "redis"])

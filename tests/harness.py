@@ -31,6 +31,9 @@ def make_settings(data_dir: Path, artis_url: str, *, redis_url: str | None = Non
                   namespace: str = "crmbot", **extra: Any) -> Settings:
     if redis_url is not None:
         extra.setdefault("store_encryption_key", TEST_STORE_KEY)
+    # No scheduled digests or reminders at the real time of day: the tests that want them
+    # call bot.scheduled.tick with their own clock, or turn the scheduler on.
+    extra.setdefault("schedule_tick_seconds", 0)
     return Settings(_env_file=None, data_dir=data_dir, artis_url=artis_url, redis_url=redis_url,
                     store_namespace=namespace, artis_service_login="bot.service",
                     artis_service_password="demo", artis_timeout=2.0, **extra)

@@ -5,7 +5,9 @@ Wednesday 9 December 2026 (manager Laurent Girard, sub-unit rep Lucie Mercier)."
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AsyncExitStack
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -13,6 +15,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot import keys
+from bot.jobs import open_jobs
+from bot.jobs.broker import build_broker
+from bot.jobs.scheduling import schedule_source
 from bot.scheduled import tick
 from bot.services.preferences import DigestPrefs, ReminderPrefs
 from bot.services.schedule import Recipient, ReminderKind, Rules, digest_due, reminders_due
@@ -272,3 +277,40 @@ async def test_a_former_manager_gets_nothing_and_is_not_asked_about_again(
     day = DigestDue(rep.id, DemoLogins.COMMERCIAL, PARIS, WEDNESDAY)
     assert await bot.services.schedule.state(day) == NOT_DUE
     assert day not in await bot.services.schedule.due(at(7, 31))
+
+
+# -- taskiq's scheduler drives the ticks -----------------------------------------------------
+
+
+@pytest.mark.parametrize("redis", [False, True], ids=["embedded", "redis"])
+async def test_schedulers_and_workers_send_the_digest_once(
+    tmp_path: Path, wednesday_artis: DemoArtisServer, redis: bool
+) -> None:
+    """Two processes' worth of schedulers and workers (taskiq), ticking every second at
+    07:30 on a working day for three seconds: the manager gets one digest and one chart."""
+    namespace = new_namespace()
+    built = make_settings(tmp_path, wednesday_artis.url, namespace=namespace,
+                          redis_url=REDIS_URL if redis else None, jobs_in_bot=False)
+    ticking = built.model_copy(update={"schedule_tick_seconds": 1})
+    try:
+        async with running_bot(built) as first, running_bot(built) as second:
+            boss = await paired(first, DemoLogins.MANAGER)
+            before = len(first.api.calls), len(second.api.calls)
+            async with AsyncExitStack() as stack:
+                for harness in (first, second) if redis else (first,):
+                    services = dataclasses.replace(harness.services, settings=ticking)
+                    await stack.enter_async_context(open_jobs(
+                        services, harness.runtime.application.bot, consume=True,
+                        clock=lambda: at(7, 30)))
+                await asyncio.sleep(3.5)
+                if redis:  # one schedule in Redis, whichever process wrote it last
+                    source = schedule_source(ticking, build_broker(ticking))
+                    assert [s.schedule_id for s in await source.get_schedules()] == [
+                        "crmbot-tick"]
+                    await source.shutdown()
+            got = sent_to(first, boss, before[0]) + sent_to(second, boss, before[1])
+            assert [m for m, _ in got].count("sendPhoto") == 1
+            assert sum("La journée de votre équipe" in text for _, text in got) == 1
+    finally:
+        if redis:
+            await wipe_redis_namespace(namespace)

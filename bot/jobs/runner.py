@@ -14,9 +14,11 @@ import logging
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
-from taskiq import AsyncBroker, InMemoryBroker
+from taskiq import AsyncBroker, InMemoryBroker, TaskiqScheduler
+from taskiq.api import run_scheduler_task
 from taskiq.receiver import Receiver
 from telegram import Bot
 
@@ -29,6 +31,16 @@ from bot.jobs.broker import (
     is_distributed,
 )
 from bot.jobs.delivery import ReportDelivery
+from bot.jobs.scheduling import (
+    TICK,
+    Clock,
+    publish,
+    schedule_source,
+    tick_interval,
+    tick_labels,
+    tick_once_per_slot,
+    utc_now,
+)
 from bot.jobs.transcribe import JobTranscriber, TranscribeTask
 
 log = logging.getLogger(__name__)
@@ -38,7 +50,7 @@ class Jobs:
     """What a process uses to kick jobs (and, when it consumes, runs them)."""
 
     def __init__(self, services: Services, bot: Bot, broker: AsyncBroker, *,
-                 consume: bool) -> None:
+                 consume: bool, clock: Clock = utc_now) -> None:
         self.services = services
         self.broker = broker
         self.consume = consume
@@ -55,8 +67,12 @@ class Jobs:
                              hotwords: list[str] | None = None) -> dict[str, Any]:
             return await transcription.run(audio_b64, language, prompt, hotwords)
 
+        async def scheduled_tick() -> int:
+            return await tick_once_per_slot(services, bot, clock())
+
         self._deliver = broker.register_task(deliver_report, task_name=DELIVER_REPORT)
         broker.register_task(transcribe, task_name=TRANSCRIBE)
+        broker.register_task(scheduled_tick, task_name=TICK, **tick_labels(services.settings))
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[Any]] = []
         self._executor = ThreadPoolExecutor(1)  # taskiq's, for sync tasks (we have none)
@@ -98,6 +114,25 @@ class Jobs:
                                 max_async_tasks=MAX_CONCURRENT, run_startup=False)
             self._tasks.append(asyncio.create_task(receiver.listen(self._stop)))
         self._tasks.append(asyncio.create_task(self.sweep_forever()))
+        if tick_interval(self.services.settings):
+            self._tasks.append(asyncio.create_task(self.schedule_forever()))
+
+    async def schedule_forever(self) -> None:
+        """taskiq's scheduler loop over the tick's schedule, until ``stop``."""
+        source = schedule_source(self.services.settings, self.broker)
+        try:
+            await publish(self.services, source)
+            loop = asyncio.create_task(run_scheduler_task(
+                TaskiqScheduler(self.broker, [source]), interval=timedelta(seconds=30)))
+            await self._stop.wait()
+            loop.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await loop
+        except Exception:
+            log.exception("the scheduler stopped: no digests nor reminders from this process")
+        finally:
+            with contextlib.suppress(Exception):
+                await source.shutdown()
 
     async def stop(self) -> None:
         self.services.outbox.kick = None
@@ -121,11 +156,13 @@ class Jobs:
 
 
 @asynccontextmanager
-async def open_jobs(services: Services, bot: Bot, *, consume: bool) -> AsyncIterator[Jobs]:
-    """Kick jobs from this process (and run them when ``consume``) until the block ends."""
+async def open_jobs(services: Services, bot: Bot, *, consume: bool,
+                    clock: Clock = utc_now) -> AsyncIterator[Jobs]:
+    """Kick jobs from this process (and run them, scheduled ticks included, when
+    ``consume``) until the block ends. ``clock``: the time the ticks see (tests)."""
     distributed = is_distributed(services.settings)
     jobs = Jobs(services, bot, build_broker(services.settings),
-                consume=consume or not distributed)
+                consume=consume or not distributed, clock=clock)
     await jobs.start()
     try:
         yield jobs
