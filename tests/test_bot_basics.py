@@ -161,3 +161,10 @@ async def test_unexpected_input_is_answered_in_the_users_language(bot: BotHarnes
     await bot.pair(user)
     [unknown] = await bot.say(user, "/xyzzy")
     assert unknown == "I don't know the command /xyzzy. /help lists what I can do."
+
+
+async def test_help_lists_reports_voice_notes_and_the_new_commands(bot: BotHarness) -> None:
+    [text] = await bot.say(new_user(), "/help")
+    for what in ("✍️ Compte rendu", "note vocale", "/envois", "/reglages", "/digest"):
+        assert what in text
+    assert "prochaines versions" not in text

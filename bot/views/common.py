@@ -60,7 +60,13 @@ def help_text(t: L10n, *, paired: bool, support_contact: str | None = None) -> R
         t._("• or just write a date: <i>demain</i>, <i>jeudi prochain</i>, <i>semaine "
             "prochaine</i>, <i>planning du 3 décembre</i>"),
         t._("• 📍 send your location — your open actions nearby"),
-        t._("Reports arrive in the next versions. Your access:"),
+        t._("• ✍️ Report on an action card — type it or send a voice note 🎙; I find the "
+            "follow-up (<i>rappeler jeudi prochain</i>) and you confirm with ✅"),
+        t._("• 🎙 a voice note on its own — I ask which action it reports on"),
+        t._("• /envois — your reports not yet in artis.net"),
+        t._("• /reglages — reminders before a visit and for missing reports"),
+        t._("• /digest — heads of a sales team: your team's daily digest (time, pause, now)"),
+        t._("Your access:"),
         t._("• pair this Telegram account with your artis.net login (scan the QR code "
             "from artis.net › À propos › Smartphone)"),
         t._("• /pin — choose a PIN code to unlock your session"),
