@@ -95,6 +95,21 @@ async def test_a_short_voice_note_is_transcribed_close_to_what_was_said(
     assert transcript.segments and transcript.segments[-1].end <= transcript.duration + 0.5
 
 
+def test_the_prompt_carries_the_reps_clients_contacts_and_subjects_within_its_budget() -> None:
+    context = speech_context(companies=["Imprimerie Carpentier", "Cabinet Rousseau Expertise"],
+                             contacts=["Perrin", "Brunet"], places=["Paris"],
+                             topics=["Visite de découverte", "Revue du contrat de maintenance",
+                                     "Visite de découverte"] + ["Audit du parc"] * 40)
+    assert context.prompt is not None
+    assert "Clients : Imprimerie Carpentier, Cabinet Rousseau Expertise." in context.prompt
+    assert "Contacts : Perrin, Brunet." in context.prompt
+    assert context.prompt.endswith(
+        " Visite de découverte. Revue du contrat de maintenance. Audit du parc.")
+    assert context.hotwords[:4] == ["Perrin", "Brunet", "Carpentier", "Rousseau"]
+    long = speech_context(topics=[f"Sujet numéro {n} de la journée" for n in range(100)])
+    assert long.prompt is not None and len(long.prompt) <= 420
+
+
 @pytest.mark.parametrize(("written", "spoken"), [
     ("4 800 €, 4800 euros, 4.800 €", "quatre mille huit cents euros quatre mille huit cents "
                                      "euros quatre mille huit cents euros"),
