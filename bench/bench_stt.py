@@ -1,23 +1,26 @@
 """Speech to text over the voice fixtures: ours beside plain faster-whisper base.
 
 - **ours**: ``WhisperTranscriber`` as the bot runs it (Whisper base, int8, language ``fr``,
-  VAD on, default temperature fallback) with a prompt and hotwords built by
-  ``integrations.speech.context.speech_context`` from the demo artis.net's data: the sites
-  and contacts of the actions of the demo rep ``demo.commercial``, as the bot will build them
-  from a rep's own data (never from a transcript);
+  beam 5, VAD cutting pauses of 500 ms, default temperature fallback) with a prompt and
+  hotwords built by ``integrations.speech.context.speech_context`` from the demo artis.net's
+  data: the sites, contacts and subjects of the actions of the demo rep ``demo.commercial``,
+  today's first, as the bot builds them from a rep's own data (never from a transcript);
 - **plain**: faster-whisper base with its defaults (int8, beam 5, no VAD) and only the
   language given: no prompt, no hotwords.
 
 Each configuration runs in its own child process, one after the other in the same run, so
-each peak memory (RSS, from ``getrusage``) is its own. Word error rate is normalised (lower
-case, punctuation removed, numbers written out in French with num2words: see
-``tests/speech_metrics.py``) and counted over all clips' words; RTF is transcription time
+each peak memory (RSS, from ``getrusage``) is its own. ``--sweep`` adds the decoding variants
+(``VARIANTS``: each changes one option of ours), all in one more child with one model load.
+Word error rate is normalised on both sides (``tests/speech_metrics.py``: lower case,
+punctuation removed, numbers, times and ordinals written out in French with num2words, « M. »
+and « St » spelled out) and counted over all clips' words; RTF is transcription time
 (decoding included, model load excluded) over audio duration; "its CPU" is the CPU time the
 66 s note took, all threads together, which moves less than wall time when other jobs share
-the machine (on 2 idle cores the wall time is a bit over half of it). Threads: CTranslate2
-uses every core (2 here).
+the machine; "≈ 60 s" is the 66 s note's wall time scaled to 60 s (the issue's goal).
+CTranslate2 uses every core (2 here). The load average before and after is printed: other
+engineers' jobs share the 2 cores, and wall times move with them.
 
-    .venv/bin/python bench/bench_stt.py [--verbose] [--only ours|plain] [--ablation]
+    .venv/bin/python bench/bench_stt.py [--verbose] [--only ours|plain] [--sweep]
 """
 
 from __future__ import annotations
