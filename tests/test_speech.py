@@ -39,8 +39,9 @@ from tests.speech_metrics import FIXTURES, clips, wer, word_errors
 
 ROOT = Path(__file__).resolve().parent.parent
 CLIPS = {clip.file: clip for clip in clips()}
-# bench/bench_stt.py measured 7 to 11 % on the three clips used here (fr_a13 noisy, fr_a04,
-# fr_a01); the whole set averages 23 %, its worst clip 52 %. 25 % per clip leaves room for
+# bench/bench_stt.py measured 4 to 14 % on the clips used here (fr_a13 noisy 3.7 %, fr_a04
+# 14.3 %, with any context; fr_a01 10 % without context, as `crmbot transcribe` runs it); the
+# whole set averages 21 %, its worst clip 48 %. 25 % per clip leaves room for
 # another CPU's floating point, not for a regression that loses a quarter of the words.
 MAX_CLIP_WER = 0.25
 # A prompt from the demo artis.net's sites (never from a transcript).
