@@ -1,16 +1,36 @@
 """Word error rate of a transcript, after normalising both sides the same way.
 
-Normalised: lower case; apostrophes, hyphens and punctuation become spaces; numbers are
-written out in French words with num2words (« 4 800 » and « 4800 » → « quatre mille huit
-cents », « 9h » → « neuf heures », « 15 % » → « quinze pour cent », « 49 € » → « quarante neuf
-euros »), and the usual abbreviations of titles spelled out (« M. » monsieur, « Mme » madame,
-« Dr » docteur). Accents are kept. Used by bench/bench_stt.py and tests/test_speech.py.
+Normalisation makes equivalent written forms of the same spoken words equal, and nothing
+more: a misspelt word, a wrong plural, a homophone in the wrong form (« rappelé » for
+« rappeler », « ces » for « ses ») or a name split in two (« petit jean » for « Petitjean »)
+still counts as an error, since the rep reads it. The rules, applied in this order to the
+reference and to the hypothesis alike:
+
+1. Unicode NFC (an accent written as a combining mark equals the precomposed letter), lower
+   case, the typographic apostrophe ’ as ', the ligatures œ and æ as oe and ae (« cœur »,
+   « coeur »: both are correct French).
+2. Abbreviations spelled out: « M. » monsieur, « Mme » madame, « Mlle » mademoiselle,
+   « Dr » docteur, « St »/« Ste » saint/sainte (« St-Amand »).
+3. Symbols read out: « % » pour cent, « € » euros.
+4. Times: « 9h », « 14h30 », « 14 h 30 », « 14:30 » are « N heures [M] »; « 10h00 » is « dix
+   heures » (the zero minutes are not said).
+5. Ordinals: « 1er »/« 1re » premier/première, « 21e », « 21ème », « 2nd » written out with
+   num2words (« vingt et unième »).
+6. Numbers written out in French with num2words: « 4 800 », « 4800 », « 4.800 » (thousands
+   separated by a space, a no-break space or a dot) are « quatre mille huit cents »;
+   « 3,5 » (decimal comma) « trois virgule cinq ».
+7. Apostrophes, hyphens and every other punctuation become spaces (« rendez-vous » =
+   « rendez vous », « l'offre » = « l offre », num2words' « quatre-vingt-quinze » = the
+   reference's « quatre vingt quinze »); single spaces. Accents are kept.
+
+Used by bench/bench_stt.py and tests/test_speech.py.
 """
 
 from __future__ import annotations
 
 import csv
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,16 +68,33 @@ def _number(match: re.Match[str]) -> str:
         return " " + digits + " "
 
 
+def _time(match: re.Match[str]) -> str:
+    minutes = match.group(2) or ""
+    return f" {match.group(1)} heures {'' if minutes == '00' else minutes} "
+
+
+def _ordinal(match: re.Match[str]) -> str:
+    number, suffix = int(match.group(1)), match.group(2)
+    if number == 1 and suffix in ("re", "ère"):
+        return " première "
+    return " " + num2words(number, lang="fr", to="ordinal") + " "
+
+
 def normalise(text: str) -> str:
-    text = text.lower().replace("\u2019", "'")
+    """The text in the form both sides are compared in (see the module's rules)."""
+    text = unicodedata.normalize("NFC", text).lower().replace("\u2019", "'")
+    text = text.replace("œ", "oe").replace("æ", "ae")
     text = re.sub(r"\bm\.(?=\s)", " monsieur ", text)
     text = re.sub(r"\bmme\b\.?", " madame ", text)
     text = re.sub(r"\bmlle\b\.?", " mademoiselle ", text)
     text = re.sub(r"\bdr\b\.?", " docteur ", text)
+    text = re.sub(r"\bste\b\.?", " sainte ", text)
+    text = re.sub(r"\bst\b\.?", " saint ", text)
     text = text.replace("%", " pour cent ").replace("€", " euros ")
-    # 14h30, 9h, 14 h 30 → "14 heures 30"
-    text = re.sub(r"\b(\d{1,2})\s?h\s?(\d{2})?\b",
-                  lambda m: f" {m.group(1)} heures {m.group(2) or ''} ", text)
+    # 14h30, 9h, 14 h 30, 14:30 → "14 heures 30"; 10h00 → "10 heures"
+    text = re.sub(r"\b(\d{1,2})\s?(?:h|:(?=\d{2}))\s?(\d{2})?\b", _time, text)
+    # 1er, 1re, 21e, 21ème, 2nd
+    text = re.sub(r"\b(\d+)(ère|re|er|ème|eme|e|nde|nd)\b", _ordinal, text)
     # 4 800, 12 600, 4.800 (thousands), 3,5 (decimal comma)
     text = re.sub(r"\d{1,3}(?:[ .\u202f\u00a0]\d{3})+(?!\d)|\d+(?:,\d+)?", _number, text)
     text = re.sub(r"[^\w\s]|_", " ", text)  # apostrophes, hyphens, punctuation

@@ -1,15 +1,20 @@
-"""A prompt and hotwords from the rep's own artis.net names, to help Whisper spell them.
+"""A prompt and hotwords from the rep's own artis.net data, to help Whisper spell it.
 
 Whisper conditions each 30 s window on up to 223 tokens of "previous text". faster-whisper puts
 the ``initial_prompt`` there followed by the transcript so far, which soon pushes it out (in
 practice it conditions the first window), and the ``hotwords`` before it in every window. So the
-prompt carries the style (a French compte rendu with the names spelled right) and the hotwords
-carry the names for the whole note. Both are kept short (≈ 100 and 50 tokens, estimated at 3
-characters a token): every token of context costs decoding time in every window, and
-bench/bench_stt.py found no gain in WER from 300 characters of hotwords over 150.
+prompt carries the style (a French compte rendu, the rep's clients and contacts spelled right,
+the subjects of the rep's actions for their vocabulary) and the hotwords carry the names for
+the whole note. Both are kept short (≈ 140 and 50 tokens, estimated at 3 characters a token):
+every token of context costs decoding time in every window, and bench/bench_stt.py found no
+gain in WER from 300 characters of hotwords over 150, nor from 10 hotwords (today's names
+only) over 19.
 
-Only names from artis.net go in (the clients, sites and contacts of the rep's actions), never
-anything from a test transcript.
+What goes first matters when the budget is short: the caller passes the action the note is
+about first, then the actions of the day, then the nearest days.
+
+Only data from artis.net goes in (the clients, sites, contacts and subjects of the rep's
+actions), never anything from a test transcript.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 PROMPT_CHARS = 300
+TOPIC_CHARS = 120  # on top of PROMPT_CHARS, for the topics
 HOTWORD_CHARS = 150
 
 _PREAMBLE = {
@@ -56,10 +62,13 @@ def _fit(items: list[str], budget: int, sep: str) -> list[str]:
 
 
 def speech_context(*, companies: Iterable[str] = (), contacts: Iterable[str] = (),
-                   places: Iterable[str] = (), lang: str = "fr") -> SpeechContext:
-    """``companies``: client and site names, most relevant first (today's actions before the
-    rest); ``contacts``: people's surnames; ``places``: towns. Earlier names win when the
-    budget is short."""
+                   places: Iterable[str] = (), topics: Iterable[str] = (),
+                   lang: str = "fr") -> SpeechContext:
+    """``companies``: client and site names; ``contacts``: people's surnames; ``places``:
+    towns; ``topics``: the subjects of the rep's actions (« Revue du contrat de
+    maintenance »), which bring the rep's own vocabulary into the prompt. Each most relevant
+    first: the action the note is about, then the actions of the day, then the nearest days.
+    Earlier items win when the budget is short."""
     companies_ = _unique(companies)
     contacts_ = _unique(contacts)
     places_ = _unique(places)
@@ -71,6 +80,10 @@ def speech_context(*, companies: Iterable[str] = (), contacts: Iterable[str] = (
         prompt += (" Clients : " if lang == "fr" else " Clients: ") + ", ".join(named) + "."
     if people:
         prompt += (" Contacts : " if lang == "fr" else " Contacts: ") + ", ".join(people) + "."
+    subjects = _fit([t.rstrip(". ") for t in _unique(topics)],
+                    PROMPT_CHARS + TOPIC_CHARS - len(prompt), ". ")
+    if subjects:
+        prompt += " " + ". ".join(subjects) + "."
     # Hotwords: the distinctive words of every name (not « Cabinet », « Mairie de »…).
     words: list[str] = []
     for name in [*contacts_, *companies_, *places_]:

@@ -13,11 +13,17 @@ The model never runs on the event loop. ``executor`` chooses where it runs:
 Either way one note is transcribed at a time per transcriber (CTranslate2 already spreads one
 note over ``cpu_threads`` cores); further notes wait their turn in the executor's queue.
 
-Decoding options: the ``language`` is given (no detection), VAD on (silero, bundled with
-faster-whisper), ``initial_prompt`` (conditions the first 30 s window) and ``hotwords``
-(prepended to every window, so they cover the rest). Whisper's default temperature fallback
-(0.0, 0.2, …, 1.0 on a failed compression-ratio or log-probability check) is kept: without it
-base fell into repetition loops.
+Decoding options (``transcribe_options``): the ``language`` is given (no detection), beam 5,
+VAD on (silero, bundled with faster-whisper) with pauses of 500 ms or more cut out and 200 ms
+of audio kept around speech (faster-whisper's defaults, 2 000 and 400 ms, left the 1.5 s
+pauses between sentences in: bench/bench_stt.py measured the 66 s note at 16 % WER and 11 s of
+CPU with 500/200, 20 % and 13 s with the defaults), ``initial_prompt`` (conditions the first
+30 s window) and ``hotwords`` (prepended to every window, so they cover the rest). Whisper's
+default temperature fallback (0.0, 0.2, …, 1.0 on a failed compression-ratio or
+log-probability check) is kept: without it base fell into repetition loops. The other
+options the bench tried (beam 1 or 3, patience, length penalty, no conditioning on the
+previous window, no timestamps, repetition penalties, 20 s windows, VAD chunks decoded
+separately) were no better or slower: see README "Speech to text".
 """
 
 from __future__ import annotations
@@ -60,6 +66,10 @@ class WhisperConfig:
     cpu_threads: int = 0  # 0: every core of the machine, at most 4
     beam_size: int = 5
     vad: bool = True
+    # A pause this long ends a stretch of speech (faster-whisper's default: 2 000 ms); each
+    # stretch keeps this much audio either side (default: 400 ms). See the module docstring.
+    vad_min_silence_ms: int = 500
+    vad_speech_pad_ms: int = 200
     max_seconds: float = MAX_SECONDS
     expected_sha256: str = PACKAGED_BASE_SHA256
 
@@ -97,14 +107,27 @@ class _Engine:
     def transcribe(self, samples: np.ndarray, language: str, prompt: str | None,
                    hotwords: list[str] | None) -> Transcript:
         segments, _info = self.model.transcribe(
-            samples, language=language, task="transcribe", beam_size=self.config.beam_size,
-            vad_filter=self.config.vad, initial_prompt=prompt or None,
-            hotwords=" ".join(hotwords) if hotwords else None,
-            condition_on_previous_text=True)
+            samples, **transcribe_options(self.config, language, prompt, hotwords))
         found = tuple(Segment(s.start, s.end, s.text.strip()) for s in segments)
         text = " ".join(s.text for s in found if s.text)
         return Transcript(text=text, duration=samples.shape[0] / SAMPLE_RATE,
                           language=language, segments=found)
+
+
+def transcribe_options(config: WhisperConfig, language: str, prompt: str | None,
+                       hotwords: list[str] | None) -> dict[str, Any]:
+    """The keyword arguments of faster-whisper's ``WhisperModel.transcribe`` for one note
+    (bench/bench_stt.py starts its variants from these, so it measures what the bot runs)."""
+    options: dict[str, Any] = {
+        "language": language, "task": "transcribe", "beam_size": config.beam_size,
+        "vad_filter": config.vad, "initial_prompt": prompt or None,
+        "hotwords": " ".join(hotwords) if hotwords else None,
+        "condition_on_previous_text": True,
+    }
+    if config.vad:
+        options["vad_parameters"] = {"min_silence_duration_ms": config.vad_min_silence_ms,
+                                     "speech_pad_ms": config.vad_speech_pad_ms}
+    return options
 
 
 # One engine per worker process (the process pool's initializer loads it). A load that
