@@ -416,6 +416,7 @@ async def test_a_voice_correction_replaces_the_text_and_hears_the_reps_own_names
     assert "Imprimerie Carpentier" in call["prompt"]
     surnames = {c.last_name for c in detail.contacts}
     assert surnames & set(call["hotwords"]), (surnames, call["hotwords"])
+    assert detail.action.subject in call["prompt"]  # the rep's own vocabulary
 
 
 # -- the follow-up proposal, on the phrases ----------------------------------------------

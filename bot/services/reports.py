@@ -21,7 +21,7 @@ import re
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
@@ -362,9 +362,9 @@ class ReportDesk:
 
     async def _speech_context(self, rep: Rep, draft: ReportDraft,
                               lang: str) -> SpeechContext:
-        """Names from the rep's own artis.net data: this action's client, site and contacts
-        first, then the clients of the rep's actions around today."""
-        companies, contacts, places = [draft.company], [], []
+        """Names and subjects from the rep's own artis.net data: this action's client, site,
+        contacts and subject first, then those of the rep's week, nearest to now first."""
+        companies, contacts, places, topics = [draft.company], [], [], []
         try:
             card = await self.planning.card(rep, draft.action_id)
             if isinstance(card, Card):
@@ -372,12 +372,17 @@ class ReportDesk:
                 companies.append(site.name or site.company_name)
                 places.append(site.city)
                 contacts += [c.last_name for c in card.detail.contacts]
+                topics.append(card.detail.action.subject)
             week = await self.planning.planning(rep, View.WEEK, None)
-            companies += [item.action.company_name for item in week.items]
+            now = datetime.now(UTC)
+            nearest = sorted((item.action for item in week.items),
+                             key=lambda action: abs(action.planned_start - now))
+            companies += [action.company_name for action in nearest]
+            topics += [action.subject for action in nearest]
         except ArtisUnavailable:
             pass  # artis.net is slow: transcribe with the client's name alone
         return speech_context(companies=companies, contacts=contacts, places=places,
-                              lang=lang)
+                              topics=topics, lang=lang)
 
     async def _days(self, rep: Rep, *days: date) -> list[Action]:
         found: list[Action] = []
