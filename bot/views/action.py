@@ -81,6 +81,23 @@ def to_card_row(t: L10n, data: CardCb) -> list[InlineKeyboardButton]:
     return [button(t._("⬅ Back"), data.pack())]
 
 
+def people_and_affaire(t: L10n, detail: ActionDetail) -> list[str]:
+    """The site's contacts with their functions, then the linked affaire (card, briefing)."""
+    lines: list[str] = []
+    if detail.contacts:
+        lines += ["", t._("👥 <b>Contacts</b>")]
+        for contact in detail.contacts:
+            functions = ", ".join(contact.functions)
+            lines.append(f"• {esc(contact_name(contact))}"
+                         + (f" — {esc(functions)}" if functions else ""))
+    if detail.affaire is not None:
+        affaire = detail.affaire
+        lines += ["", t._("💼 Affaire no. {number} — {label} ({status})",
+                          number=esc(affaire.number), label=esc(affaire.label),
+                          status=esc(sales_status(t, affaire.sales_status)))]
+    return lines
+
+
 def card(t: L10n, outcome: Card, data: CardCb) -> Reply:
     detail = outcome.detail
     action, site = detail.action, detail.site
@@ -94,17 +111,7 @@ def card(t: L10n, outcome: Card, data: CardCb) -> Reply:
     if action.detail:
         lines.append(f"<i>{esc(action.detail)}</i>")
     lines += ["", *site_lines(t, site)]
-    if detail.contacts:
-        lines += ["", t._("👥 <b>Contacts</b>")]
-        for contact in detail.contacts:
-            functions = ", ".join(contact.functions)
-            lines.append(f"• {esc(contact_name(contact))}"
-                         + (f" — {esc(functions)}" if functions else ""))
-    if detail.affaire is not None:
-        affaire = detail.affaire
-        lines += ["", t._("💼 Affaire no. {number} — {label} ({status})",
-                          number=esc(affaire.number), label=esc(affaire.label),
-                          status=esc(sales_status(t, affaire.sales_status)))]
+    lines += people_and_affaire(t, detail)
     lines.append(t.ngettext("📎 {n} attachment", "📎 {n} attachments", len(detail.attachments)))
     rows = [
         [button(t._("📞 Call"), OpCb.of(data, Op.CALL).pack()),

@@ -15,7 +15,7 @@ from bot.services.preferences import ReminderPrefs
 from bot.services.reminders import Briefing, Nudge
 from bot.services.schedule import ReminderKind
 from bot.views import Reply, button, esc, keyboard, url_button
-from bot.views.action import contact_name, map_links, sales_status, site_lines
+from bot.views.action import map_links, people_and_affaire, site_lines
 from bot.views.planning import CardCb, Op, OpCb, clip, type_name
 
 REPORT_EXCERPT = 300
@@ -34,17 +34,7 @@ def briefing(t: L10n, data: Briefing) -> Reply:
     lead = t._("⏰ <b>In a moment:</b> {type} at {time}",
                type=esc(type_name(t, action.type)), time=t.time(action.planned_start))
     lines = [lead, f"<b>{esc(action.subject)}</b>", "", *site_lines(t, site)]
-    if detail.contacts:
-        lines += ["", t._("👥 <b>Contacts</b>")]
-        for contact in detail.contacts:
-            functions = ", ".join(contact.functions)
-            lines.append(f"• {esc(contact_name(contact))}"
-                         + (f" — {esc(functions)}" if functions else ""))
-    if detail.affaire is not None:
-        affaire = detail.affaire
-        lines += ["", t._("💼 Affaire no. {number} — {label} ({status})",
-                          number=esc(affaire.number), label=esc(affaire.label),
-                          status=esc(sales_status(t, affaire.sales_status)))]
+    lines += people_and_affaire(t, detail)
     if data.last_report is not None and data.last_report_action is not None:
         lines += ["", t._("📝 <b>Last report here</b> ({day}):",
                           day=t.date(data.last_report_action.planned_start, "d MMMM yyyy")),
