@@ -273,6 +273,7 @@ async def _run(settings: Settings, *, webhook: bool) -> int:
 
 
 async def _serve_webhook(settings: Settings, runtime: Runtime, stop: asyncio.Event) -> None:
+    from bot.polling import ALLOWED_UPDATES
     from bot.web import build_web_app, server_for
 
     assert settings.webhook_url and settings.webhook_secret
@@ -280,7 +281,7 @@ async def _serve_webhook(settings: Settings, runtime: Runtime, stop: asyncio.Eve
     web = build_web_app(runtime, webhook_path=settings.webhook_path, secret=secret)
     app = runtime.application
     await app.bot.set_webhook(url=settings.webhook_url + settings.webhook_path,
-                              secret_token=secret, allowed_updates=["message", "callback_query"])
+                              secret_token=secret, allowed_updates=ALLOWED_UPDATES)
     server = server_for(web, settings.webhook_listen, settings.webhook_port)
     serving = asyncio.create_task(server.serve())
     log.info("webhook server on %s:%s", settings.webhook_listen, settings.webhook_port)

@@ -18,6 +18,7 @@ from bot.services.artis_cache import ReadCache
 from bot.services.contacts import ContactEditor
 from bot.services.digests import DigestService
 from bot.services.drafts import Drafts
+from bot.services.membership import Membership
 from bot.services.outbox import OutboxTiming, ReportOutbox
 from bot.services.pairing import PairingService
 from bot.services.planning import PlanningService
@@ -50,6 +51,11 @@ class Services:
     #: Set by ``bot/jobs`` when jobs go through Redis: transcription on the workers.
     #: None: transcribe here (``bot.speech.build_transcriber``, a process pool).
     remote_transcriber: Transcriber | None = None
+
+    @cached_property
+    def membership(self) -> Membership:
+        """Users who blocked the bot, or came back (``my_chat_member``)."""
+        return Membership(self.store)
 
     @cached_property
     def planning(self) -> PlanningService:

@@ -118,6 +118,10 @@ def draft(chat_id: int, slot: str, ref: str) -> str:
     return f"{drafts_of(chat_id)}{slot}:{ref}"
 
 
+#: How long a "blocked" mark lasts if the user never writes again (a year).
+BLOCKED_TTL = 365 * 24 * 3600
+
+
 def blocked(chat_id: int | str) -> str:
     """Set when the chat's user blocked the bot (a 403): sends to it are skipped until the
     chat writes again (``Inbox.record`` deletes it)."""

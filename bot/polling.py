@@ -23,7 +23,9 @@ from bot.settings import StartupError
 
 log = logging.getLogger(__name__)
 
-ALLOWED_UPDATES = ["message", "callback_query"]
+#: What the bot asks Telegram for (polling and webhook): messages, button presses, and the
+#: bot's own membership (added to a group; a user blocking the bot or coming back).
+ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 POLL_TIMEOUT = 30  # seconds Telegram holds a getUpdates open when there is nothing
 MAX_PAUSE = 30.0
 

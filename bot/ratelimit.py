@@ -70,8 +70,7 @@ STALE = 0.03
 #: The schedule runs this much under ``rate``: a message sent a few milliseconds late
 #: (event loop, network) must not make some second hold more than ``rate`` at Telegram.
 HEADROOM = 0.95
-#: How long a "blocked" mark lasts if the user never writes again.
-BLOCKED_TTL = 365 * 24 * 3600
+BLOCKED_TTL = keys.BLOCKED_TTL
 #: Margin added to Telegram's retry_after.
 RETRY_MARGIN = 0.1
 #: A longer retry_after is not waited for here (a reply would hold its chat that long):

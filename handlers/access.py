@@ -2,7 +2,8 @@
 
 - the bot works in private chats only: in a group it answers only a command or a
   mention of itself, with where to write instead; added to a group, it says so once
-  and leaves; channel posts and membership changes get nothing;
+  and leaves; channel posts get nothing; in a private chat, the user blocking the bot
+  or coming back is noted (no answer);
 - a message longer than Telegram allows gets a polite refusal;
 - an unpaired Telegram user may only greet, get help, pick a language and
   pair — anything else gets "how to pair";
@@ -54,6 +55,11 @@ async def guard(update: Update, context: BotContext) -> None:
     if chat is not None and chat.type != ChatType.PRIVATE:
         # Passwords and a rep's data must never be typed or shown where others read.
         await outside_private_chat(update, context)
+        raise ApplicationHandlerStop
+    if update.my_chat_member is not None and chat is not None:
+        # The user blocked the bot or came back: note it for what the bot sends on its own.
+        kicked = update.my_chat_member.new_chat_member.status == ChatMemberStatus.BANNED
+        await services.membership.changed(chat.id, blocked=kicked)
         raise ApplicationHandlerStop
     message = update.effective_message
     if message is not None and message.text and len(message.text) > MAX_TEXT:

@@ -91,6 +91,7 @@ class FakeBotApi:
         self._pending_updates: asyncio.Queue[dict[str, Any]] | None = None
         self._answered_queries: set[str] = set()
         self._unacked: list[dict[str, Any]] = []  # returned by getUpdates, not yet acknowledged
+        self.allowed_updates: frozenset[str] | None = None  # as the bot last asked; None: all
 
     # -- wiring ---------------------------------------------------------------------
     def transport(self) -> httpx.MockTransport:
@@ -318,7 +319,10 @@ class FakeBotApi:
     async def _m_getUpdates(self, params: dict[str, Any],
                             files: dict[str, bytes]) -> list[dict[str, Any]]:
         """As Telegram: updates stay pending until a later call's ``offset`` passes them, so a
-        bot that dies before asking again gets the same batch after its restart."""
+        bot that dies before asking again gets the same batch after its restart; update
+        kinds left out of the last ``allowed_updates`` given are never delivered."""
+        if params.get("allowed_updates"):
+            self.allowed_updates = frozenset(params["allowed_updates"])
         offset = int(params["offset"]) if params.get("offset") not in (None, "") else None
         if offset is not None:
             self._unacked = [u for u in self._unacked if u["update_id"] >= offset]
@@ -327,13 +331,17 @@ class FakeBotApi:
         queue = self._updates_queue()
         timeout = float(params.get("timeout") or 0)
         try:
-            self._unacked.append(await asyncio.wait_for(queue.get(),
-                                                        timeout=max(timeout, 0.01)))
+            first = await asyncio.wait_for(queue.get(), timeout=max(timeout, 0.01))
         except TimeoutError:
             return []
+        self._unacked += [first] if self._allowed(first) else []
         while not queue.empty() and len(self._unacked) < 100:
-            self._unacked.append(queue.get_nowait())
+            update = queue.get_nowait()
+            self._unacked += [update] if self._allowed(update) else []
         return list(self._unacked)
+
+    def _allowed(self, update: dict[str, Any]) -> bool:
+        return self.allowed_updates is None or bool(set(update) & self.allowed_updates)
 
     def push_update(self, update: dict[str, Any]) -> None:
         """Make ``update`` available to a bot polling with getUpdates."""

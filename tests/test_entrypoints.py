@@ -11,6 +11,7 @@ import os
 import signal
 import socket
 import sys
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -127,3 +128,24 @@ async def test_a_refused_token_stops_start_up_with_one_line(tmp_path: Path, bot_
     assert err.decode().strip().splitlines()[-1] == (
         "startup error: the Bot API refused TELEGRAM_BOT_TOKEN (check the token given by "
         "@BotFather)")
+
+
+async def test_long_polling_asks_for_its_membership_and_leaves_a_group(
+        tmp_path: Path, bot_api, artis) -> None:
+    """Telegram delivers only the update kinds the bot asks for: being added to a group
+    reaches `crmbot run`, which says why once and leaves."""
+    api, url = bot_api
+    adder = SimUser(id=9_100_003, first_name="Camille")
+    group = {"id": -100_555, "type": "group", "title": "Commerciaux IDF"}
+    process = await _start(tmp_path, url, artis)
+    try:
+        await _wait_for(lambda: any(c.method == "getUpdates" for c in api.calls))
+        me = {"id": int(TOKEN.split(":")[0]), "is_bot": True, "first_name": "artis CRM"}
+        api.push_update({"update_id": api.next_update_id(), "my_chat_member": {
+            "chat": group, "from": adder.as_json(), "date": int(time.time()),
+            "old_chat_member": {"user": me, "status": "left"},
+            "new_chat_member": {"user": me, "status": "member"}}})
+        await _wait_for(lambda: api.left_chats == [group["id"]])
+        assert "conversation privée" in api.texts(group["id"])[0]
+    finally:
+        await _stop(process)

@@ -314,3 +314,24 @@ async def test_schedulers_and_workers_send_the_digest_once(
     finally:
         if redis:
             await wipe_redis_namespace(namespace)
+
+
+async def test_blocking_the_bot_stops_the_digest_and_unblocking_brings_it_back(
+        bot: BotHarness) -> None:
+    boss = await paired(bot, DemoLogins.MANAGER)
+    me = {"id": 1, "is_bot": True, "first_name": "artis CRM"}
+    chat = {"id": boss.id, "type": "private", "first_name": boss.first_name}
+
+    def membership(old: str, new: str) -> dict[str, object]:
+        return {"update_id": bot.api.next_update_id(), "my_chat_member": {
+            "chat": chat, "from": boss.as_json(), "date": 0,
+            "old_chat_member": {"user": me, "status": old, "until_date": 0},
+            "new_chat_member": {"user": me, "status": new, "until_date": 0}}}
+
+    assert await bot.send(membership("member", "kicked")) == []  # no answer to a block
+    before = len(bot.api.calls)
+    assert await tick(bot.services, bot.runtime.application.bot, at(7, 30)) == 0
+    assert sent_to(bot, boss, before) == []
+    assert await bot.send(membership("kicked", "member")) == []
+    assert await tick(bot.services, bot.runtime.application.bot, at(7, 31)) == 1
+    assert "La journée de votre équipe" in sent_to(bot, boss, before)[0][1]
