@@ -23,17 +23,13 @@ from bot.services.planning import (
 )
 from bot.views import action as views
 from bot.views.planning import CardCb, Op, OpCb
-from handlers.home import artis_down, rep_of, stale
+from handlers.home import rep_of, retry_when_artis_down, stale
 from handlers.report import open_report
-from integrations.artis.errors import ArtisUnavailable
 
 
+@retry_when_artis_down
 async def open_card(update: Update, context: BotContext, data: CardCb) -> None:
-    try:
-        outcome = await context.services.planning.card(rep_of(context), data.id)
-    except ArtisUnavailable:
-        await artis_down(update, context, data)
-        return
+    outcome = await context.services.planning.card(rep_of(context), data.id)
     match outcome:
         case Card():
             await answer(update, views.card(context.l10n, outcome, data), edit=True)
@@ -45,12 +41,10 @@ async def operate(update: Update, context: BotContext, data: OpCb) -> None:
     if data.op is Op.REPORT:
         await open_report(update, context, data.card())
         return
-    try:
-        await _operate(update, context, data)
-    except ArtisUnavailable:
-        await artis_down(update, context, data)
+    await _operate(update, context, data)
 
 
+@retry_when_artis_down
 async def _operate(update: Update, context: BotContext, data: OpCb) -> None:
     t, planning, rep = context.l10n, context.services.planning, rep_of(context)
     if data.op is Op.CALL:

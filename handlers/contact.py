@@ -28,19 +28,12 @@ from bot.services.contacts import (
 from bot.services.planning import NotYours
 from bot.views import contact as views
 from bot.views.contact import CtcCb, CtcOp, NewCtcCb, NewOp
-from handlers.home import artis_down, rep_of, stale
+from handlers.home import rep_of, retry_when_artis_down, stale
 from handlers.steps import on_step
-from integrations.artis.errors import ArtisUnavailable
 
 
+@retry_when_artis_down
 async def on_button(update: Update, context: BotContext, data: CtcCb) -> None:
-    try:
-        await _on_button(update, context, data)
-    except ArtisUnavailable:
-        await artis_down(update, context, data)
-
-
-async def _on_button(update: Update, context: BotContext, data: CtcCb) -> None:
     t, editor, rep = context.l10n, context.services.contacts, rep_of(context)
     match data.op:
         case CtcOp.FIELD if data.field is not None:
@@ -93,14 +86,8 @@ async def typed_value(update: Update, context: BotContext) -> None:
             await stale(update, context)
 
 
+@retry_when_artis_down
 async def on_new(update: Update, context: BotContext, data: NewCtcCb) -> None:
-    try:
-        await _on_new(update, context, data)
-    except ArtisUnavailable:
-        await artis_down(update, context, data)
-
-
-async def _on_new(update: Update, context: BotContext, data: NewCtcCb) -> None:
     t, editor, session, rep = (context.l10n, context.services.contacts, context.session,
                                rep_of(context))
     match data.op:

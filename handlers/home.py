@@ -6,9 +6,11 @@ Shown right after pairing, on /start when paired, /menu, a greeting (« bonjour 
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import TypeVar
 
 from telegram import Update
 from telegram.ext import CommandHandler, MessageHandler, filters
@@ -50,6 +52,22 @@ async def artis_down(update: Update, context: BotContext, retry: CallbackData) -
     """artis.net did not answer: say so, with a 🔄 button repeating the request."""
     await answer(update, views.unavailable(context.l10n, retry.pack()),
                  edit=update.callback_query is not None)
+
+
+D = TypeVar("D", bound=CallbackData)
+ButtonCallback = Callable[[Update, BotContext, D], Awaitable[None]]
+
+
+def retry_when_artis_down(callback: ButtonCallback[D]) -> ButtonCallback[D]:
+    """A button's handler that reads or writes artis.net: when artis.net does not answer,
+    the rep gets « artis.net ne répond pas » and 🔄, a press of the same button."""
+    @functools.wraps(callback)
+    async def wrapped(update: Update, context: BotContext, data: D) -> None:
+        try:
+            await callback(update, context, data)
+        except ArtisUnavailable:
+            await artis_down(update, context, data)
+    return wrapped
 
 
 async def show_home(update: Update, context: BotContext, *, edit: bool = False,

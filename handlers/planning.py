@@ -19,18 +19,13 @@ from bot.services.planning import View
 from bot.views import common
 from bot.views import planning as views
 from bot.views.planning import PlanCb
-from handlers.home import artis_down, rep_of, waiting
-from integrations.artis.errors import ArtisUnavailable
+from handlers.home import rep_of, retry_when_artis_down, waiting
 
 
+@retry_when_artis_down
 async def show(update: Update, context: BotContext, data: PlanCb) -> None:
-    try:
-        async with waiting(update):
-            shown = await context.services.planning.planning(rep_of(context), data.view,
-                                                             data.day)
-    except ArtisUnavailable:
-        await artis_down(update, context, data)
-        return
+    async with waiting(update):
+        shown = await context.services.planning.planning(rep_of(context), data.view, data.day)
     await answer(update, views.planning(context.l10n, shown, data.page),
                  edit=update.callback_query is not None)
 
