@@ -55,42 +55,37 @@ class Inbox:
         self.idle_lock = idle_lock
 
     async def record(self, updates: Iterable[dict[str, Any]]) -> None:
-        """Write a batch of raw updates (Bot API JSON) before acknowledging it.
+        """Write a batch of raw updates (the Bot API's JSON, as ``getUpdates`` returned
+        it) before acknowledging it.
 
         An update already taken by the pipeline (its de-duplication mark is set) is not
         written again: it is either being handled (and recorded already) or finished (a
-        redelivery, which the pipeline drops)."""
+        redelivery, which the pipeline drops). That check and each write are one step in
+        the store (``Store.put_unmarked``), with the whole batch in one round trip; a
+        batch carrying text messages first reads what decides whether a text may be
+        kept (the chat's step, the rep's link), one more."""
         batch = [(update, ids) for update in updates
                  if (ids := _chat_and_user(update)) is not None]
         if not batch:
             return
         chats = sorted({chat_id for _, (chat_id, _) in batch})
-        users = sorted({user_id for _, (_, user_id) in batch})
-        values = await self.store.get_many(
-            *(keys.seen(int(update["update_id"])) for update, _ in batch),
-            *(keys.flow(chat_id) for chat_id in chats),
-            *(keys.link(user_id) for user_id in users),
-            *(keys.blocked(chat_id) for chat_id in chats))
-        n_chats, n_users = len(chats), len(users)
-        taken = values[:len(batch)]
-        flows = dict(zip(chats, values[len(batch):len(batch) + n_chats], strict=True))
-        links = dict(zip(users, values[len(batch) + n_chats:len(batch) + n_chats + n_users],
-                         strict=True))
-        # A chat that had blocked the bot writes again: it may be sent to again
-        # (bot/ratelimit.py). Read with the rest; deleted only when there is one.
-        unblocked = [keys.blocked(chat_id) for chat_id, mark
-                     in zip(chats, values[len(batch) + n_chats + n_users:], strict=True)
-                     if mark is not None]
-        if unblocked:
-            await self.store.delete(*unblocked)
+        # Only a text message can carry a secret: only its chat and user are read.
+        texts = [ids for update, ids in batch if "message" in update]
+        text_chats = sorted({chat_id for chat_id, _ in texts})
+        text_users = sorted({user_id for _, user_id in texts})
+        flows: dict[int, str | None] = {}
+        links: dict[int, str | None] = {}
+        if texts:
+            values = await self.store.get_many(*(keys.flow(chat_id) for chat_id in text_chats),
+                                               *(keys.link(user_id) for user_id in text_users))
+            flows = dict(zip(text_chats, values[:len(text_chats)], strict=True))
+            links = dict(zip(text_users, values[len(text_chats):], strict=True))
         now = time.time()
-        records: dict[str, str] = {}
+        records: list[tuple[str, str, str]] = []
         earlier: set[int] = set()  # chats with an earlier update in this batch
-        for (update, (chat_id, user_id)), seen in zip(batch, taken, strict=True):
+        for update, (chat_id, user_id) in batch:
             follows = chat_id in earlier
             earlier.add(chat_id)
-            if seen is not None:
-                continue
             # A password may come now: at a secret step, typed first by a locked rep, or
             # right after an earlier update of this batch that may open a secret step
             # ("/pin" then "4821"): the step it will be read at is not known yet.
@@ -99,8 +94,12 @@ class Inbox:
                 or self._locked(links[user_id], now))
             record = {"chat_id": chat_id, "user_id": user_id, "at": now,
                       "update": None if withheld else update}
-            records[keys.inbox(int(update["update_id"]))] = json.dumps(record)
-        await self.store.set_many(records, INBOX_TTL)  # the whole batch in one round trip
+            update_id = int(update["update_id"])
+            records.append((keys.seen(update_id), keys.inbox(update_id), json.dumps(record)))
+        # A chat that had blocked the bot writes again: it may be sent to again
+        # (bot/ratelimit.py); its mark goes in the same step.
+        await self.store.put_unmarked(records, INBOX_TTL,
+                                      delete=[keys.blocked(chat_id) for chat_id in chats])
 
     async def is_open(self, update_id: int) -> bool:
         return await self.store.get(keys.inbox(update_id)) is not None
