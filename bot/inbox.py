@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,7 +54,8 @@ class Inbox:
         self.store = store
         self.idle_lock = idle_lock
 
-    async def record(self, updates: Iterable[dict[str, Any]]) -> None:
+    async def record(self, updates: Iterable[dict[str, Any]], *,
+                     busy: Container[int] = ()) -> None:
         """Write a batch of raw updates (the Bot API's JSON, as ``getUpdates`` returned
         it) before acknowledging it.
 
@@ -63,7 +64,12 @@ class Inbox:
         redelivery, which the pipeline drops). That check and each write are one step in
         the store (``Store.put_unmarked``), with the whole batch in one round trip; a
         batch carrying text messages first reads what decides whether a text may be
-        kept (the chat's step, the rep's link), one more."""
+        kept (the chat's step, the rep's link), one more.
+
+        ``busy``: chats with an earlier update still queued or being handled in this
+        process (``ChatPipeline.busy``): that update may open a secret step ("/pin" in
+        the previous batch, "4821" in this one), so their texts are kept by kind only,
+        as for an earlier update of the same batch."""
         batch = [(update, ids) for update in updates
                  if (ids := _chat_and_user(update)) is not None]
         if not batch:
@@ -84,7 +90,7 @@ class Inbox:
         records: list[tuple[str, str, str]] = []
         earlier: set[int] = set()  # chats with an earlier update in this batch
         for update, (chat_id, user_id) in batch:
-            follows = chat_id in earlier
+            follows = chat_id in earlier or chat_id in busy
             earlier.add(chat_id)
             # A password may come now: at a secret step, typed first by a locked rep, or
             # right after an earlier update of this batch that may open a secret step

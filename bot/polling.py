@@ -19,6 +19,7 @@ from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, Tim
 from telegram.ext import Application
 
 from bot.inbox import Inbox
+from bot.pipeline import ChatPipeline
 from bot.settings import StartupError
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,8 @@ class Poller:
         self.app = app
         self.inbox = inbox
         self.timeout = timeout
+        processor = app.update_processor
+        self._pipeline = processor if isinstance(processor, ChatPipeline) else None
 
     async def run(self, stop: asyncio.Event) -> None:
         """Poll until ``stop`` is set (a pending long poll is cancelled, not awaited)."""
@@ -60,7 +63,8 @@ class Poller:
                 if raw:
                     # Written before the next getUpdates acknowledges them, from the JSON
                     # Telegram sent (no round trip through PTB's objects).
-                    await self.inbox.record(raw)
+                    await self.inbox.record(raw, busy=self._pipeline.busy() if self._pipeline
+                                            else ())
             except RetryAfter as exc:
                 await _sleep(stop, _seconds(exc.retry_after))
                 continue
@@ -82,6 +86,8 @@ class Poller:
                 continue
             pause = 0.5
             for update in updates:
+                if self._pipeline is not None:
+                    self._pipeline.expect(update)
                 await self.app.update_queue.put(update)
             if updates:
                 offset = updates[-1].update_id + 1

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import json
 
+from telegram import Update
+
 from bot import keys
 from bot.inbound import deliver
+from bot.pipeline import ChatPipeline
 from bot.recovery import Sweeper
 from tests.harness import BotHarness, new_user
 
@@ -106,3 +109,23 @@ async def test_a_pin_sent_right_after_pin_in_one_batch_is_not_written_down(
     raw = await bot.services.store.get(keys.inbox(second["update_id"]))
     assert raw is not None and "4821" not in raw
     assert "/pin" in (await bot.services.store.get(keys.inbox(first["update_id"])) or "")
+
+
+async def test_a_pin_sent_while_pin_is_still_being_handled_is_not_written_down(
+        bot: BotHarness) -> None:
+    """/pin came in the previous batch and is still queued (or being handled) when the
+    next batch is recorded: the step "4821" will be read at is not known yet."""
+    user = new_user()
+    await bot.pair(user)
+    app = bot.runtime.application
+    pipeline = app.update_processor
+    assert isinstance(pipeline, ChatPipeline)
+    first, second = bot.api.text_update(user, "/pin"), bot.api.text_update(user, "4821")
+    await bot.services.inbox.record([first], busy=pipeline.busy())
+    pipeline.expect(Update.de_json(first, app.bot))  # queued, not handled yet
+    await bot.services.inbox.record([second], busy=pipeline.busy())
+    raw = await bot.services.store.get(keys.inbox(second["update_id"]))
+    assert raw is not None and "4821" not in raw
+    # Once /pin has been handled, the chat is no longer busy: its step is in the store.
+    await deliver(app, Update.de_json(first, app.bot))
+    assert user.id not in pipeline.busy()
