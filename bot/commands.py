@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 
 from telegram import Bot, BotCommand, BotCommandScopeChat
@@ -32,9 +33,12 @@ MENU = [
 ]
 
 
-def commands_for(lang: str) -> list[BotCommand]:
+@functools.cache
+def commands_for(lang: str) -> tuple[BotCommand, ...]:
+    """The menu in ``lang``; built once per language (BotCommands are immutable): a
+    language button press sets the chat's menu, on the hot path."""
     t = L10n(lang)
-    return [BotCommand(name, t._(description)) for name, description in MENU]
+    return tuple(BotCommand(name, t._(description)) for name, description in MENU)
 
 
 class CommandMenu:

@@ -24,16 +24,17 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
+from redis.commands.core import AsyncScript
 
 from bot import keys
 from bot.services.sessions import ArtisLink, Flow
-from bot.steps import lookup
-from bot.storage import Store
+from bot.steps import lookup, secret_names
+from bot.storage import RedisStore, Store
 
 INBOX_TTL = 24 * 3600  # Telegram itself keeps an unacknowledged update 24 h
 
@@ -49,58 +50,150 @@ class Recorded:
     recorded_at: float
 
 
+_KEEP, _WITHHOLD, _CHECK = "k", "w", "c"  # a record in full, by kind only, as the text's step says
+
+# Inbox.record on Redis, one round trip. KEYS: per update: its mark, its record, its chat's
+# flow, its user's link; then the blocked marks to delete. ARGV: px, n, now, idle lock (s),
+# the secret steps' names ("\n"-separated), then per update: mode, full record, withheld
+# record. A mode "c" (a text) is withheld at a secret step or for a locked or idle rep, as
+# ``_at_secret_step`` and ``Inbox._locked`` decide, and whenever the link is not exactly
+# the shape ``ArtisLink`` writes (never kept in doubt).
+_LUA_RECORD = """
+local px, n, now, idle = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local secret = {}
+for name in string.gmatch(ARGV[5], '[^\\n]+') do secret[name] = true end
+local null = cjson.null
+local function absent(v) return v == nil or v == null end
+local function at_secret_step(raw)
+  if not raw then return false end
+  local ok, flow = pcall(cjson.decode, raw)
+  return ok and type(flow) == 'table' and type(flow.step) == 'string' and secret[flow.step] == true
+end
+local function locked(raw)
+  if not raw then return false end
+  local ok, link = pcall(cjson.decode, raw)
+  if not ok or type(link) ~= 'table' then return true end
+  if type(link.login) ~= 'string' or type(link.display_name) ~= 'string' then return true end
+  for _, f in ipairs({'artis_token_enc', 'pin_hash', 'timezone'}) do
+    if not absent(link[f]) and type(link[f]) ~= 'string' then return true end
+  end
+  for _, f in ipairs({'token_expires_at', 'linked_at'}) do
+    if not absent(link[f]) and type(link[f]) ~= 'number' then return true end
+  end
+  if link.is_manager ~= nil and type(link.is_manager) ~= 'boolean' then return true end
+  if link.locked ~= nil and link.locked ~= false then return true end
+  if link.last_seen == nil then return false end
+  if type(link.last_seen) ~= 'number' then return true end
+  return now - link.last_seen > idle
+end
+local written = 0
+for i = 1, n do
+  local base, arg = 4 * (i - 1), 5 + 3 * (i - 1)
+  if redis.call('EXISTS', KEYS[base + 1]) == 0 then
+    local mode, value = ARGV[arg + 1], ARGV[arg + 2]
+    if mode == 'w' or (mode == 'c' and (at_secret_step(redis.call('GET', KEYS[base + 3]))
+                                       or locked(redis.call('GET', KEYS[base + 4])))) then
+      value = ARGV[arg + 3]
+    end
+    redis.call('SET', KEYS[base + 2], value, 'PX', px)
+    written = written + 1
+  end
+end
+if #KEYS > 4 * n then redis.call('DEL', unpack(KEYS, 4 * n + 1)) end
+return written
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    update_id: int
+    chat_id: int
+    user_id: int
+    mode: str
+    full: str
+    withheld: str
+
+
 class Inbox:
     def __init__(self, store: Store, *, idle_lock: float) -> None:
         self.store = store
         self.idle_lock = idle_lock
+        self._script: AsyncScript | None = None
 
-    async def record(self, updates: Iterable[dict[str, Any]]) -> None:
-        """Write a batch of raw updates (Bot API JSON) before acknowledging it.
+    async def record(self, updates: Iterable[dict[str, Any]], *,
+                     busy: Container[int] = ()) -> None:
+        """Write a batch of raw updates (the Bot API's JSON, as ``getUpdates`` returned
+        it) before acknowledging it, in one store round trip on Redis.
 
         An update already taken by the pipeline (its de-duplication mark is set) is not
         written again: it is either being handled (and recorded already) or finished (a
-        redelivery, which the pipeline drops)."""
+        redelivery, which the pipeline drops). That check and each write are one step.
+
+        A text is kept by kind only (withheld) when it may be a password or a PIN: the
+        chat is at a secret step, the rep is locked (or idle past the lock), or the chat
+        has an earlier update in this batch or ``busy`` — chats with one still queued or
+        being handled in this process (``ChatPipeline.busy``), which may open a secret
+        step ("/pin", then "4821"). On Redis one script reads the step and the link and
+        writes (``_LUA_RECORD``); elsewhere they are read first (``_decide``)."""
         batch = [(update, ids) for update in updates
                  if (ids := _chat_and_user(update)) is not None]
         if not batch:
             return
-        chats = sorted({chat_id for _, (chat_id, _) in batch})
-        users = sorted({user_id for _, (_, user_id) in batch})
-        values = await self.store.get_many(
-            *(keys.seen(int(update["update_id"])) for update, _ in batch),
-            *(keys.flow(chat_id) for chat_id in chats),
-            *(keys.link(user_id) for user_id in users),
-            *(keys.blocked(chat_id) for chat_id in chats))
-        n_chats, n_users = len(chats), len(users)
-        taken = values[:len(batch)]
-        flows = dict(zip(chats, values[len(batch):len(batch) + n_chats], strict=True))
-        links = dict(zip(users, values[len(batch) + n_chats:len(batch) + n_chats + n_users],
-                         strict=True))
-        # A chat that had blocked the bot writes again: it may be sent to again
-        # (bot/ratelimit.py). Read with the rest; deleted only when there is one.
-        unblocked = [keys.blocked(chat_id) for chat_id, mark
-                     in zip(chats, values[len(batch) + n_chats + n_users:], strict=True)
-                     if mark is not None]
-        if unblocked:
-            await self.store.delete(*unblocked)
         now = time.time()
-        records: dict[str, str] = {}
+        plans: list[_Plan] = []
         earlier: set[int] = set()  # chats with an earlier update in this batch
-        for (update, (chat_id, user_id)), seen in zip(batch, taken, strict=True):
-            follows = chat_id in earlier
+        for update, (chat_id, user_id) in batch:
+            follows = chat_id in earlier or chat_id in busy
             earlier.add(chat_id)
-            if seen is not None:
-                continue
-            # A password may come now: at a secret step, typed first by a locked rep, or
-            # right after an earlier update of this batch that may open a secret step
-            # ("/pin" then "4821"): the step it will be read at is not known yet.
-            withheld = "message" in update and (
-                follows or _at_secret_step(flows[chat_id])
-                or self._locked(links[user_id], now))
-            record = {"chat_id": chat_id, "user_id": user_id, "at": now,
-                      "update": None if withheld else update}
-            records[keys.inbox(int(update["update_id"]))] = json.dumps(record)
-        await self.store.set_many(records, INBOX_TTL)  # the whole batch in one round trip
+            text = "message" in update
+            record = {"chat_id": chat_id, "user_id": user_id, "at": now, "update": update}
+            withheld = {**record, "update": None}
+            mode = _CHECK if text and not follows else _WITHHOLD if text else _KEEP
+            plans.append(_Plan(int(update["update_id"]), chat_id, user_id, mode,
+                               json.dumps(record), json.dumps(withheld)))
+        # A chat that had blocked the bot writes again: it may be sent to again
+        # (bot/ratelimit.py); its mark goes in the same step.
+        unblock = [keys.blocked(chat_id) for chat_id in sorted({p.chat_id for p in plans})]
+        if isinstance(self.store, RedisStore):
+            await self._record_redis(plans, unblock, now)
+            return
+        records = await self._decide(plans, now)
+        await self.store.put_unmarked(records, INBOX_TTL, delete=unblock)
+
+    async def _decide(self, plans: list[_Plan], now: float) -> list[tuple[str, str, str]]:
+        """Each plan's (mark, key, record), the step and link of the texts read first."""
+        check = [p for p in plans if p.mode == _CHECK]
+        chats = sorted({p.chat_id for p in check})
+        users = sorted({p.user_id for p in check})
+        flows: dict[int, str | None] = {}
+        links: dict[int, str | None] = {}
+        if check:
+            values = await self.store.get_many(*(keys.flow(chat_id) for chat_id in chats),
+                                               *(keys.link(user_id) for user_id in users))
+            flows = dict(zip(chats, values[:len(chats)], strict=True))
+            links = dict(zip(users, values[len(chats):], strict=True))
+        records = []
+        for p in plans:
+            withheld = p.mode == _WITHHOLD or (p.mode == _CHECK and (
+                _at_secret_step(flows[p.chat_id]) or self._locked(links[p.user_id], now)))
+            records.append((keys.seen(p.update_id), keys.inbox(p.update_id),
+                            p.withheld if withheld else p.full))
+        return records
+
+    async def _record_redis(self, plans: list[_Plan], unblock: list[str], now: float) -> None:
+        store = self.store
+        assert isinstance(store, RedisStore)
+        script = self._script
+        if script is None:
+            script = self._script = store.client.register_script(_LUA_RECORD)
+        k = store.full_key
+        record_keys = [k(key) for p in plans for key in (
+            keys.seen(p.update_id), keys.inbox(p.update_id), keys.flow(p.chat_id),
+            keys.link(p.user_id))]
+        await script(keys=[*record_keys, *(k(key) for key in unblock)],
+                     args=[INBOX_TTL * 1000, len(plans), repr(now), repr(self.idle_lock),
+                           "\n".join(sorted(secret_names())),
+                           *(value for p in plans for value in (p.mode, p.full, p.withheld))])
 
     async def is_open(self, update_id: int) -> bool:
         return await self.store.get(keys.inbox(update_id)) is not None

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Container
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -54,6 +54,30 @@ class ChatPipeline(BaseUpdateProcessor):
         self.on_refused = on_refused
         self._chat_queues: dict[int, asyncio.Lock] = {}
         self._waiters: dict[int, int] = {}
+        self._expected: dict[int, int] = {}  # update_id -> chat, queued and not done yet
+        self._busy: dict[int, int] = {}  # chat -> how many of those
+
+    def expect(self, update: Update) -> None:
+        """``update`` is being queued for this processor: its chat is busy (``busy``) until
+        it has been handled."""
+        chat_id = _chat_id(update)
+        if chat_id is None or update.update_id in self._expected:
+            return
+        self._expected[update.update_id] = chat_id
+        self._busy[chat_id] = self._busy.get(chat_id, 0) + 1
+
+    def busy(self) -> Container[int]:
+        """Chats with an update queued or being handled here: the step an update of theirs
+        will be read at is not known yet (``Inbox.record``'s ``busy``)."""
+        return self._busy.keys()
+
+    def _settle(self, update_id: int) -> None:
+        chat_id = self._expected.pop(update_id, None)
+        if chat_id is None:
+            return
+        self._busy[chat_id] -= 1
+        if self._busy[chat_id] == 0:
+            del self._busy[chat_id]
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         chat_id = _chat_id(update)
@@ -65,6 +89,7 @@ class ChatPipeline(BaseUpdateProcessor):
         try:
             await self._process(update, coroutine, chat_id, recovering)
         finally:
+            self._settle(update.update_id)
             if recovering:
                 self._recovering.discard(update.update_id)
 

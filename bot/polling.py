@@ -19,6 +19,7 @@ from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, Tim
 from telegram.ext import Application
 
 from bot.inbox import Inbox
+from bot.pipeline import ChatPipeline
 from bot.settings import StartupError
 
 log = logging.getLogger(__name__)
@@ -28,6 +29,7 @@ log = logging.getLogger(__name__)
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 POLL_TIMEOUT = 30  # seconds Telegram holds a getUpdates open when there is nothing
 MAX_PAUSE = 30.0
+READ_MARGIN = 10.0  # seconds granted past the long poll's own timeout before TimedOut
 
 
 class PollingRefused(StartupError):
@@ -40,14 +42,15 @@ class Poller:
         self.app = app
         self.inbox = inbox
         self.timeout = timeout
+        processor = app.update_processor
+        self._pipeline = processor if isinstance(processor, ChatPipeline) else None
 
     async def run(self, stop: asyncio.Event) -> None:
         """Poll until ``stop`` is set (a pending long poll is cancelled, not awaited)."""
         offset: int | None = None
         pause = 0.5
         while not stop.is_set():
-            fetch = asyncio.ensure_future(self.app.bot.get_updates(
-                offset=offset, timeout=self.timeout, allowed_updates=ALLOWED_UPDATES))
+            fetch = asyncio.ensure_future(self._fetch(offset))
             stopping = asyncio.ensure_future(stop.wait())
             await asyncio.wait({fetch, stopping}, return_when=asyncio.FIRST_COMPLETED)
             stopping.cancel()
@@ -57,10 +60,13 @@ class Poller:
                     await fetch
                 break
             try:
-                updates: tuple[Update, ...] = fetch.result()
-                if updates:
-                    # Written before the next getUpdates acknowledges them.
-                    await self.inbox.record(update.to_dict() for update in updates)
+                raw = fetch.result()
+                updates = [self._parse(item) for item in raw]
+                if raw:
+                    # Written before the next getUpdates acknowledges them, from the JSON
+                    # Telegram sent (no round trip through PTB's objects).
+                    await self.inbox.record(raw, busy=self._pipeline.busy() if self._pipeline
+                                            else ())
             except RetryAfter as exc:
                 await _sleep(stop, _seconds(exc.retry_after))
                 continue
@@ -82,9 +88,31 @@ class Poller:
                 continue
             pause = 0.5
             for update in updates:
+                if self._pipeline is not None:
+                    self._pipeline.expect(update)
                 await self.app.update_queue.put(update)
             if updates:
                 offset = updates[-1].update_id + 1
+
+
+    async def _fetch(self, offset: int | None) -> list[dict[str, Any]]:
+        """``getUpdates`` as the Bot API's JSON: PTB's ``get_updates`` minus the objects.
+
+        Its errors are PTB's (``RetryAfter``, ``TimedOut``, ``Conflict``...)."""
+        result = await self.app.bot._post(
+            "getUpdates",
+            {"offset": offset, "timeout": self.timeout, "allowed_updates": ALLOWED_UPDATES},
+            read_timeout=self.timeout + READ_MARGIN)
+        if not isinstance(result, list):
+            raise NetworkError(f"getUpdates answered {type(result).__name__}, not a list")
+        return result
+
+    def _parse(self, raw: dict[str, Any]) -> Update:
+        bot = self.app.bot
+        update = Update.de_json(raw, bot)
+        if bot.callback_data_cache is not None:
+            bot.insert_callback_data(update)
+        return update
 
 
 def _seconds(value: object) -> float:

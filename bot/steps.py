@@ -57,6 +57,11 @@ def declare(name: str, *, public: bool = False, secret: bool = False,
     return step
 
 
+def secret_names() -> frozenset[str]:
+    """The names of the secret steps (the inbox's Redis script withholds a text at one)."""
+    return frozenset(name for name, step in _REGISTRY.items() if step.secret)
+
+
 def lookup(name: str | None) -> Step | None:
     """The declared step of that name; None for no step, or a step no longer declared
     (a flow written by an older version): the chat is then treated as out of any flow."""

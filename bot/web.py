@@ -27,6 +27,7 @@ from telegram import Bot, Update
 
 from bot.app import Runtime
 from bot.pages import BodyRefused, SecurityHeaders, read_body
+from bot.pipeline import ChatPipeline
 from bot.sso import build_sso_routes
 from bot.storage import STORE_ERRORS
 
@@ -38,6 +39,8 @@ MAX_UPDATE_DEPTH = 32  # Telegram's updates nest about 10 deep; anything deeper 
 
 def build_web_app(runtime: Runtime, *, webhook_path: str, secret: str | None) -> Starlette:
     app = runtime.application
+    processor = app.update_processor
+    pipeline = processor if isinstance(processor, ChatPipeline) else None
 
     async def webhook(request: Request) -> Response:
         given = request.headers.get("x-telegram-bot-api-secret-token", "")
@@ -53,11 +56,14 @@ def build_web_app(runtime: Runtime, *, webhook_path: str, secret: str | None) ->
             return JSONResponse({"ok": False, "error": "not an update"}, status_code=400)
         try:
             # Recorded before the 200 that makes Telegram forget it (bot/inbox.py).
-            await runtime.services.inbox.record([update.to_dict()])
+            await runtime.services.inbox.record(
+                [update.to_dict()], busy=pipeline.busy() if pipeline else ())
         except STORE_ERRORS as exc:
             log.warning("webhook: could not record update %s (%s); Telegram will retry",
                         update.update_id, exc)
             return JSONResponse({"ok": False, "error": "unavailable"}, status_code=503)
+        if pipeline is not None:
+            pipeline.expect(update)
         await app.update_queue.put(update)
         return JSONResponse({"ok": True})
 

@@ -12,25 +12,26 @@ from telegram.ext import Application
 
 from handlers import (
     access,
-    action,
-    contact,
-    digest,
     errors,
     fallback,
     help,
     home,
     language,
-    outbox,
     pairing,
-    planning,
-    report,
     start,
     steps,
 )
+from handlers.later import Later
+
+#: Imported when the first update gets past the commands above (handlers/later.py).
+LATER = ("handlers.planning", "handlers.action", "handlers.contact", "handlers.report",
+         "handlers.outbox", "handlers.digest")
 
 
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handlers(access.HANDLERS, group=-1)
+    later = Later(LATER)
+    steps.bind_later(later.load)
     app.add_handlers([
         *steps.HANDLERS,
         *start.HANDLERS,
@@ -38,12 +39,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         *language.HANDLERS,
         *pairing.HANDLERS,
         *home.HANDLERS,
-        *planning.HANDLERS,
-        *action.HANDLERS,
-        *contact.HANDLERS,
-        *report.HANDLERS,
-        *outbox.HANDLERS,
-        *digest.HANDLERS,
+        later,  # planning, action, contact, report, outbox, digest
         *fallback.HANDLERS,
     ])
     app.add_error_handler(errors.on_error)

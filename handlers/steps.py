@@ -31,6 +31,13 @@ from bot.views import common
 
 StepHandler = Callable[[Update, BotContext], Awaitable[None]]
 _HANDLERS: dict[str, StepHandler] = {}
+_LATER: list[Callable[[], object]] = []  # imports the modules that bind the other steps
+
+
+def bind_later(load: Callable[[], object]) -> None:
+    """``load`` imports handler modules not imported yet (``handlers/later.py``): called
+    the first time a chat's step has no handler bound."""
+    _LATER.append(load)
 
 
 def on_step(step: Step) -> Callable[[StepHandler], StepHandler]:
@@ -66,7 +73,11 @@ def routed_step(update: Update, session: ChatSession | None) -> tuple[Step, Kind
     """The step this update is for, and its kind of message; None if it is not for a step."""
     message = update.message
     step = session.step if session is not None else None
-    if message is None or step is None or step.name not in _HANDLERS:
+    if message is None or step is None:
+        return None
+    while step.name not in _HANDLERS and _LATER:
+        _LATER.pop()()
+    if step.name not in _HANDLERS:
         return None
     kind = kind_of(message)
     if kind is None:

@@ -9,9 +9,13 @@ the same with a real process killed by SIGKILL.
 from __future__ import annotations
 
 import json
+import time
+
+from telegram import Update
 
 from bot import keys
 from bot.inbound import deliver
+from bot.pipeline import ChatPipeline
 from bot.recovery import Sweeper
 from tests.harness import BotHarness, new_user
 
@@ -106,3 +110,67 @@ async def test_a_pin_sent_right_after_pin_in_one_batch_is_not_written_down(
     raw = await bot.services.store.get(keys.inbox(second["update_id"]))
     assert raw is not None and "4821" not in raw
     assert "/pin" in (await bot.services.store.get(keys.inbox(first["update_id"])) or "")
+
+
+async def test_a_pin_sent_while_pin_is_still_being_handled_is_not_written_down(
+        bot: BotHarness) -> None:
+    """/pin came in the previous batch and is still queued (or being handled) when the
+    next batch is recorded: the step "4821" will be read at is not known yet."""
+    user = new_user()
+    await bot.pair(user)
+    app = bot.runtime.application
+    pipeline = app.update_processor
+    assert isinstance(pipeline, ChatPipeline)
+    first, second = bot.api.text_update(user, "/pin"), bot.api.text_update(user, "4821")
+    await bot.services.inbox.record([first], busy=pipeline.busy())
+    pipeline.expect(Update.de_json(first, app.bot))  # queued, not handled yet
+    await bot.services.inbox.record([second], busy=pipeline.busy())
+    raw = await bot.services.store.get(keys.inbox(second["update_id"]))
+    assert raw is not None and "4821" not in raw
+    # Once /pin has been handled, the chat is no longer busy: its step is in the store.
+    await deliver(app, Update.de_json(first, app.bot))
+    assert user.id not in pipeline.busy()
+
+
+async def recorded(bot: BotHarness, update: dict) -> str:
+    """What the inbox wrote for ``update`` (recorded alone, nothing in flight)."""
+    await bot.services.inbox.record([update])
+    raw = await bot.services.store.get(keys.inbox(update["update_id"]))
+    assert raw is not None
+    return raw
+
+
+async def test_a_reps_text_is_kept_in_full_and_a_button_even_at_a_secret_step(
+        bot: BotHarness) -> None:
+    user = new_user()
+    await bot.pair(user)
+    assert "bonjour" in await recorded(bot, bot.api.text_update(user, "bonjour"))
+    await bot.say(user, "/pin")  # now at the secret step: a button press has no secret
+    press = bot.api.callback_update(user, "lang:fr")
+    assert json.loads(await recorded(bot, press))["update"] is not None
+    assert json.loads(await recorded(bot, bot.api.text_update(user, "4821")))["update"] is None
+
+
+async def test_a_text_from_a_rep_idle_past_the_lock_is_not_written_down(
+        bot: BotHarness) -> None:
+    """The lock is not written yet (it is, at the rep's next update): the idle time is
+    what says it."""
+    user = new_user()
+    await bot.pair(user)
+    session = await bot.services.sessions.load(user.id, user.id, "fr")
+    assert session.link is not None
+    await bot.services.sessions.save_link(
+        session, session.link.model_copy(update={"last_seen": time.time() - 9 * 3600}))
+    raw = await recorded(bot, bot.api.text_update(user, "Secret-Passw0rd!"))
+    assert "Secret-Passw0rd!" not in raw
+
+
+async def test_a_text_is_not_written_down_when_the_reps_link_cannot_be_read(
+        bot: BotHarness) -> None:
+    """Never kept in doubt: a link that is not what the bot writes counts as locked."""
+    user = new_user()
+    for bad in ('{"login": "x"}', "not json", '{"login": "x", "display_name": "X", '
+                '"is_manager": "maybe"}', '{"login": "x", "display_name": "X", "last_seen": "0"}'):
+        await bot.services.store.set(keys.link(user.id), bad)
+        raw = await recorded(bot, bot.api.text_update(user, "Secret-Passw0rd!"))
+        assert "Secret-Passw0rd!" not in raw, bad

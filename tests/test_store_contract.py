@@ -358,6 +358,41 @@ async def test_set_many_writes_every_key_with_its_ttl(store: Store) -> None:
         await store.set_many({"a": "1"}, ttl=0)
 
 
+async def test_put_unmarked_writes_only_what_is_not_marked_and_deletes(store: Store) -> None:
+    await store.set("seen:2", "1")  # update 2 is taken already
+    await store.set("inbox:3", "old")
+    await store.set("blocked:7", "1")
+    written = await store.put_unmarked(
+        [("seen:1", "inbox:1", "one"), ("seen:2", "inbox:2", "two"),
+         ("seen:3", "inbox:3", "é" * 1000)], ttl=30, delete=["blocked:7", "blocked:8"])
+    assert written == 2
+    assert await store.get_many("inbox:1", "inbox:2", "inbox:3", "blocked:7") == [
+        "one", None, "é" * 1000, None]
+    assert 29 < (await store.ttl("inbox:1") or 0) <= 30
+    # An expired mark no longer holds the write back; no ttl: kept for good.
+    await store.set("seen:4", "1", ttl=0.2)
+    await asyncio.sleep(0.35)
+    assert await store.put_unmarked([("seen:4", "inbox:4", "four")]) == 1
+    assert await store.get("inbox:4") == "four" and await store.ttl("inbox:4") is None
+    assert await store.put_unmarked([]) == 0  # nothing to do
+    with pytest.raises(ValueError):
+        await store.put_unmarked([("seen:5", "inbox:5", "x")], ttl=0)
+
+
+async def test_put_unmarked_never_writes_after_enter_marked_it(
+        store: Store, make_store: MakeStore) -> None:
+    """Racing ``enter`` from another process: the record exists only if it came first."""
+    other = await make_store(type_kind(store))
+    for n in range(20):
+        recorded, entry = await asyncio.gather(
+            store.put_unmarked([(f"seen:{n}", f"inbox:{n}", "record")], ttl=30),
+            other.enter(f"seen:{n}", 60, f"chat:{n}", 10, []))
+        assert entry.lease is not None
+        await other.release(entry.lease, delete=[f"inbox:{n}"])
+        # Written before the mark (then crossed out with the release) or not at all.
+        assert await store.get(f"inbox:{n}") is None, (n, recorded)
+
+
 async def test_release_deletes_the_work_record_with_the_lock(store: Store) -> None:
     await store.set("inbox:10", "record")
     await store.set("inbox:11", "kept")

@@ -33,7 +33,6 @@ from telegram import Bot
 
 from bot import keys
 from bot.container import Services
-from bot.scheduled import tick
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -94,6 +93,10 @@ async def tick_once_per_slot(services: Services, bot: Bot, now: datetime) -> int
     slot = int(time.time() // interval)
     if not await services.store.add(keys.tick_slot(slot), "1", ttl=interval * 4):
         return 0
+    # Imported at the first tick: the digests' and reminders' code (and the holiday
+    # calendars) are no part of a start-up's first answer (cold start, issue #7).
+    from bot.scheduled import tick
+
     sent = await tick(services, bot, now)
     if sent:
         log.info("scheduled sends: %d", sent)

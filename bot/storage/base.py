@@ -82,6 +82,17 @@ class Store(ABC):
         own: not a transaction)."""
 
     @abstractmethod
+    async def put_unmarked(self, items: Sequence[tuple[str, str, str]], ttl: float | None = None,
+                           *, delete: Sequence[str] = ()) -> int:
+        """For each ``(mark, key, value)``: write ``key`` (with ``ttl``) unless ``mark`` is
+        set, the check and the write one atomic step; then delete the keys ``delete``. One
+        round trip where the backend can. Returns how many keys were written.
+
+        The inbox records a polled batch with it: an update the pipeline already took
+        (its de-duplication mark, set by ``enter``) is never recorded after its record
+        was crossed out."""
+
+    @abstractmethod
     async def add(self, key: str, value: str, ttl: float | None = None) -> bool:
         """Write only if absent (SET NX). True if written."""
 

@@ -61,6 +61,21 @@ if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 return redis.call('DEL', KEYS[1])
 """
 
+# Store.put_unmarked. KEYS: mark1, key1, mark2, key2, ..., then the keys to delete.
+# ARGV: px ('' for no ttl), n (pairs), value1, value2, ... Returns how many were written.
+_LUA_PUT_UNMARKED = """
+local px, n, written = ARGV[1], tonumber(ARGV[2]), 0
+for i = 1, n do
+  if redis.call('EXISTS', KEYS[2 * i - 1]) == 0 then
+    if px == '' then redis.call('SET', KEYS[2 * i], ARGV[2 + i])
+    else redis.call('SET', KEYS[2 * i], ARGV[2 + i], 'PX', px) end
+    written = written + 1
+  end
+end
+if #KEYS > 2 * n then redis.call('DEL', unpack(KEYS, 2 * n + 1)) end
+return written
+"""
+
 # KEYS: due, items, attempts. ARGV: item_id, payload, due.
 _LUA_ENQUEUE = """
 if redis.call('HSETNX', KEYS[2], ARGV[1], ARGV[2]) == 0 then return 0 end
@@ -145,6 +160,7 @@ class RedisStore(Store):
         self._enter = client.register_script(_LUA_ENTER)
         self._renew = client.register_script(_LUA_RENEW)
         self._release = client.register_script(_LUA_RELEASE)
+        self._put_unmarked = client.register_script(_LUA_PUT_UNMARKED)
         self._locks: LockGates[tuple[Lock, str]] = LockGates(
             self._lock_acquire, self._lock_release, self._lock_renew)
 
@@ -211,6 +227,16 @@ class RedisStore(Store):
             for key, value in items.items():
                 pipe.set(self._k(key), value, px=px)
             await pipe.execute()
+
+    async def put_unmarked(self, items: Sequence[tuple[str, str, str]], ttl: float | None = None,
+                           *, delete: Sequence[str] = ()) -> int:
+        if not items and not delete:
+            return 0
+        px = "" if ttl is None else str(_px(ttl))
+        keys = [self._k(k) for mark, key, _ in items for k in (mark, key)]
+        keys.extend(self._k(key) for key in dict.fromkeys(delete))
+        return int(await self._put_unmarked(
+            keys=keys, args=[px, len(items), *(value for _, _, value in items)]))
 
     async def add(self, key: str, value: str, ttl: float | None = None) -> bool:
         px = None if ttl is None else _px(ttl)

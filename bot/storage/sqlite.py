@@ -82,6 +82,15 @@ ON CONFLICT (ns, key) DO UPDATE SET value = excluded.value, expires_at = exclude
 WHERE kv.expires_at IS NOT NULL AND kv.expires_at <= :now
 RETURNING 1
 """
+# Writes unless the mark (:mark) is live; RETURNING yields a row iff written.
+_SQL_PUT_UNMARKED = """
+INSERT INTO kv (ns, key, value, expires_at)
+SELECT :ns, :key, :value, :exp WHERE NOT EXISTS (
+  SELECT 1 FROM kv WHERE ns = :ns AND key = :mark
+  AND (expires_at IS NULL OR expires_at > :now))
+ON CONFLICT (ns, key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at
+RETURNING 1
+"""
 _SQL_POP = "DELETE FROM kv WHERE ns = :ns AND key = :key RETURNING value, expires_at"
 # An expired row restarts at 1 with the new ttl; a live one keeps its expiry.
 # A non-integer value becomes NULL, which the NOT NULL constraint rejects
@@ -250,6 +259,20 @@ class SQLiteStore(Store):
             {"ns": self.namespace, "key": key, "value": value, "exp": exp}
             for key, value in items.items()])
         await self._maybe_purge(now)
+
+    async def put_unmarked(self, items: Sequence[tuple[str, str, str]], ttl: float | None = None,
+                           *, delete: Sequence[str] = ()) -> int:
+        now = time.time()
+        exp = _expiry(ttl, now)
+        written = 0
+        for mark, key, value in items:  # one statement each: each check-and-write is atomic
+            written += len(await self._rows(_SQL_PUT_UNMARKED, {
+                "ns": self.namespace, "mark": mark, "key": key, "value": value, "exp": exp,
+                "now": now}))
+        if delete:
+            await self.delete(*delete)
+        await self._maybe_purge(now)
+        return written
 
     async def add(self, key: str, value: str, ttl: float | None = None) -> bool:
         now = time.time()
