@@ -10,10 +10,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import os
-import re
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -24,6 +20,7 @@ import pytest
 from bot.services import pairing as pairing_service
 from integrations.fake_bot_api import BOT_USER, SimUser
 from tests.harness import BotHarness, new_user
+from tests.test_terminal_demo import demo_env, start_demo
 
 ROOT = Path(__file__).resolve().parent.parent
 UNLOCKED = "🔓 Session déverrouillée."
@@ -414,22 +411,9 @@ async def test_added_to_a_group_it_says_why_once_and_leaves(bot: BotHarness) -> 
 
 
 def test_the_terminal_demo_takes_an_all_digit_pin_as_the_pin(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("ARTIS_URL", "REDIS_URL", "TELEGRAM_BOT_TOKEN")}
-    demo = subprocess.Popen([sys.executable, "-m", "bot.cli", "demo"], cwd=tmp_path,
-                            env={**env, "DATA_DIR": str(tmp_path / "data")},
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    assert demo.stdout is not None
-    banner = ""
-    while "collez-le" not in banner:
-        line = demo.stdout.readline()
-        assert line, f"demo ended early: {demo.stderr.read() if demo.stderr else ''}"
-        banner += line
-    link = re.search(r"https://t\.me/\S+\?start=\S+", banner)
-    assert link is not None
+    demo, link = start_demo(tmp_path, demo_env(tmp_path))
     # /aide shows the button [1]; the PIN that follows /pin must not press button 1
-    script = [link.group(0), "demo", "/aide", "/pin", "1", "1357", ":quit"]
+    script = [link, "demo", "/aide", "/pin", "1", "1357", ":quit"]
     out, err = demo.communicate("\n".join(script) + "\n", timeout=60)
     assert demo.returncode == 0, err
     assert "[1] 🔄 Recharger la configuration" in out

@@ -11,15 +11,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _env(tmp_path: Path) -> dict[str, str]:
+def demo_env(tmp_path: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
            if k not in ("ARTIS_URL", "REDIS_URL", "TELEGRAM_BOT_TOKEN")}
     return {**env, "DATA_DIR": str(tmp_path / "data")}
 
 
-def test_terminal_demo_pairs_and_answers(tmp_path: Path) -> None:
-    demo = subprocess.Popen([sys.executable, "-m", "bot.cli", "demo"], cwd=tmp_path,
-                            env=_env(tmp_path), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+def start_demo(tmp_path: Path, env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
+    """``crmbot demo`` in ``tmp_path``, read up to its banner; returns it with the pairing
+    link the banner prints (what a rep would scan)."""
+    demo = subprocess.Popen([sys.executable, "-m", "bot.cli", "demo"], cwd=tmp_path, env=env,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     assert demo.stdout is not None and demo.stdin is not None
     banner = ""
@@ -29,7 +31,12 @@ def test_terminal_demo_pairs_and_answers(tmp_path: Path) -> None:
         banner += line
     link = re.search(r"https://t\.me/\S+\?start=\S+", banner)
     assert link is not None
-    script = [link.group(0), "demo", "/aide", "1", "/lang", "2", "what now?", ":quit"]
+    return demo, link.group(0)
+
+
+def test_terminal_demo_pairs_and_answers(tmp_path: Path) -> None:
+    demo, link = start_demo(tmp_path, demo_env(tmp_path))
+    script = [link, "demo", "/aide", "1", "/lang", "2", "what now?", ":quit"]
     out, err = demo.communicate("\n".join(script) + "\n", timeout=60)
     assert demo.returncode == 0, err
     assert "Traceback" not in out + err
@@ -46,7 +53,7 @@ def test_terminal_demo_pairs_and_answers(tmp_path: Path) -> None:
 
 def test_run_without_token_starts_the_terminal_demo(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-m", "bot.cli", "run"], cwd=tmp_path,
-                          env=_env(tmp_path), input="/aide\n", capture_output=True, text=True,
+                          env=demo_env(tmp_path), input="/aide\n", capture_output=True, text=True,
                           timeout=60)
     assert done.returncode == 0, done.stderr
     assert "terminal demo" in done.stdout
@@ -88,19 +95,9 @@ def test_terminal_demo_sends_an_audio_file_as_a_voice_note(tmp_path: Path) -> No
     (decoded in a thread before any model loads, so this costs no transcription)."""
     damaged = tmp_path / "abimee.ogg"
     damaged.write_bytes(b"OggS" + bytes(range(256)) * 8)
-    env = {**_env(tmp_path), "STT_EXECUTOR": "thread", "HF_HUB_OFFLINE": "1"}
-    demo = subprocess.Popen([sys.executable, "-m", "bot.cli", "demo"], cwd=tmp_path, env=env,
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    assert demo.stdout is not None and demo.stdin is not None
-    banner = ""
-    while "collez-le" not in banner:
-        line = demo.stdout.readline()
-        assert line, f"demo ended early: {demo.stderr.read() if demo.stderr else ''}"
-        banner += line
-    link = re.search(r"https://t\.me/\S+\?start=\S+", banner)
-    assert link is not None
-    script = [link.group(0), "demo", ":voice", f":voice {damaged}", "1", str(damaged), ":quit"]
+    env = {**demo_env(tmp_path), "STT_EXECUTOR": "thread", "HF_HUB_OFFLINE": "1"}
+    demo, link = start_demo(tmp_path, env)
+    script = [link, "demo", ":voice", f":voice {damaged}", "1", str(damaged), ":quit"]
     out, err = demo.communicate("\n".join(script) + "\n", timeout=60)
     assert demo.returncode == 0, err
     assert "Traceback" not in out + err
