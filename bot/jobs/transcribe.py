@@ -17,6 +17,7 @@ from taskiq.kicker import AsyncKicker
 from bot.jobs.broker import TRANSCRIBE
 from bot.settings import Settings
 from integrations.speech import (
+    Segment,
     SpeechError,
     SpeechUnavailable,
     TooLong,
@@ -24,7 +25,6 @@ from integrations.speech import (
     Transcript,
     Unreadable,
 )
-from integrations.speech.base import Segment
 
 #: Longest wait for a worker's transcript (a 5-minute note takes well under a minute).
 RESULT_TIMEOUT = 120.0
