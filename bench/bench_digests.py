@@ -31,7 +31,6 @@ import logging
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -132,32 +131,8 @@ async def work(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run(sender: str, args: argparse.Namespace, url: str, plans: Sequence[Path]) -> dict[str, Any]:
-    limits.control(url, "reset")
-    namespace = f"bench-digests:{uuid.uuid4().hex[:12]}"
-    start_at = time.time() + 3.0
-    procs = [subprocess.Popen(
-        [sys.executable, __file__, "--worker", "--sender", sender, "--url", url,
-         "--plan", str(plan), "--redis-url", args.redis_url, "--namespace", namespace,
-         "--rate", str(args.rate), "--start-at", str(start_at)],
-        stdout=subprocess.PIPE, text=True) for plan in plans]
-    results = [json.loads(proc.communicate(timeout=3600)[0].strip().splitlines()[-1])
-               for proc in procs]
-    stats = limits.control(url, "stats")
-    import redis
-
-    client = redis.Redis.from_url(args.redis_url)
-    for key in client.scan_iter(match=f"{namespace}:*", count=1000):
-        client.delete(key)
-    client.close()
-    span = stats["last"] - stats["first"]
-    totals: collections.Counter[str] = collections.Counter()
-    for result in results:
-        totals.update({k: v for k, v in result.items() if k != "elapsed"})
-    return {"sender": sender, "delivered": stats["delivered"], "managers": stats["chats"],
-            "rate": (stats["delivered"] - 1) / span if span > 0 else 0.0,
-            "too_many": stats["too_many"], "gave_up": totals.get("gave_up_429", 0),
-            "errors": {k: v for k, v in totals.items() if k.startswith("error")},
-            "elapsed": max(r["elapsed"] for r in results)}
+    results, stats = limits.run_workers(__file__, "bench-digests", sender, args, url, plans)
+    return {**limits.summary(sender, results, stats), "managers": stats["chats"]}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

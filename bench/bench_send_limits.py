@@ -192,12 +192,15 @@ def wait_listening(port: int, deadline: float = 20.0) -> None:
     raise RuntimeError(f"the fake Bot API is not listening on {port}")
 
 
-def run(sender: str, args: argparse.Namespace, url: str, plans: Sequence[Path]) -> dict[str, Any]:
+def run_workers(script: str, prefix: str, sender: str, args: argparse.Namespace, url: str,
+                plans: Sequence[Path]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """One worker process of ``script`` per plan, all starting together against the reset
+    fake; returns their results and the fake's stats, the run's Redis keys deleted."""
     control(url, "reset")
-    namespace = f"bench-limits:{uuid.uuid4().hex[:12]}"
+    namespace = f"{prefix}:{uuid.uuid4().hex[:12]}"
     start_at = time.time() + 3.0  # every worker imported and connected by then
     procs = [subprocess.Popen(
-        [sys.executable, __file__, "--worker", "--sender", sender, "--url", url,
+        [sys.executable, script, "--worker", "--sender", sender, "--url", url,
          "--plan", str(plan), "--redis-url", args.redis_url, "--namespace", namespace,
          "--rate", str(args.rate), "--start-at", str(start_at)],
         stdout=subprocess.PIPE, text=True) for plan in plans]
@@ -206,23 +209,32 @@ def run(sender: str, args: argparse.Namespace, url: str, plans: Sequence[Path]) 
         out, _ = proc.communicate(timeout=3600)
         results.append(json.loads(out.strip().splitlines()[-1]))
     stats = control(url, "stats")
-    if sender == "ours":
-        import redis
+    import redis
 
-        client = redis.Redis.from_url(args.redis_url)
-        for key in client.scan_iter(match=f"{namespace}:*", count=1000):
-            client.delete(key)
-        client.close()
+    client = redis.Redis.from_url(args.redis_url)
+    for key in client.scan_iter(match=f"{namespace}:*", count=1000):
+        client.delete(key)
+    client.close()
+    return results, stats
+
+
+def summary(sender: str, results: list[dict[str, Any]], stats: dict[str, Any]) -> dict[str, Any]:
+    """What a run printed: delivered, sustained rate, 429s, give-ups, errors, wall time."""
     span = stats["last"] - stats["first"]
     totals: collections.Counter[str] = collections.Counter()
     for result in results:
         totals.update({k: v for k, v in result.items() if k != "elapsed"})
     return {"sender": sender, "delivered": stats["delivered"],
             "rate": (stats["delivered"] - 1) / span if span > 0 else 0.0,
-            "too_many": stats["too_many"], "overall_429": stats["overall_429"],
-            "chat_429": stats["chat_429"], "gave_up": totals.get("gave_up_429", 0),
+            "too_many": stats["too_many"], "gave_up": totals.get("gave_up_429", 0),
             "errors": {k: v for k, v in totals.items() if k.startswith("error")},
             "elapsed": max(r["elapsed"] for r in results)}
+
+
+def run(sender: str, args: argparse.Namespace, url: str, plans: Sequence[Path]) -> dict[str, Any]:
+    results, stats = run_workers(__file__, "bench-limits", sender, args, url, plans)
+    return {**summary(sender, results, stats), "overall_429": stats["overall_429"],
+            "chat_429": stats["chat_429"]}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
