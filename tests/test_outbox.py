@@ -14,6 +14,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -30,7 +31,8 @@ from bot.settings import Settings
 from integrations.artis.demo import DemoArtisServer
 from integrations.artis.models import Action, ActionStatus, ActionType, RelationType, ReportIn
 from integrations.fake_bot_api import SimUser
-from tests.harness import BotHarness, new_user, running_bot
+from tests.harness import BotHarness, make_settings, new_user, running_bot
+from tests.store_fixtures import REDIS_URL, new_namespace, wipe_redis_namespace
 
 #: Short timings so retries, sweeps and leases happen within a test.
 FAST = {"outbox_submit_wait": 1.0, "outbox_retry_base": 0.2, "outbox_retry_max": 1.0,
@@ -262,3 +264,24 @@ async def test_a_report_confirmed_after_the_idle_lock_dropped_the_session_goes_a
     await bot.say(rep, "demo")
     await until(lambda: bool(said(bot, rep, LATER)))
     assert applications(artis, action.id) == 1
+
+
+async def test_the_jobs_still_deliver_after_the_queue_stayed_quiet_longer_than_redis_waits(
+        tmp_path: Path, artis: DemoArtisServer) -> None:
+    """redis-py times reads out after 5 s by default (since 8.2): a job queue that stayed
+    empty longer than that must not have stopped this process from taking jobs (Redis)."""
+    namespace = new_namespace()
+    settings = make_settings(tmp_path, artis.url, redis_url=REDIS_URL, namespace=namespace,
+                             **FAST)
+    try:
+        async with running_bot(settings) as bot:
+            rep = new_user()
+            await bot.pair(rep)
+            await asyncio.sleep(6)  # the queue idle for longer than redis-py's read timeout
+            action = open_action(artis, "demo.commercial")
+            outcome = await bot.services.outbox.submit(order(rep, "demo.commercial", action),
+                                                       await token_of(bot, "demo.commercial"))
+            assert isinstance(outcome, Delivered)
+            assert applications(artis, action.id) == 1
+    finally:
+        await wipe_redis_namespace(namespace)

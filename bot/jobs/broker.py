@@ -42,5 +42,10 @@ def build_broker(settings: Settings) -> AsyncBroker:
     results: RedisAsyncResultBackend[object] = RedisAsyncResultBackend(
         settings.redis_url, result_ex_time=RESULT_TTL, keep_results=False,
         serializer=JSONSerializer(), prefix_str=f"{namespace}:{keys.job_results()}")
-    broker = ListQueueBroker(settings.redis_url, queue_name=f"{namespace}:{keys.jobs_queue()}")
+    # socket_timeout=None: a consumer waits on an empty queue with a BRPOP that blocks until
+    # a job comes. redis-py 8.2 made reads time out after 5 s by default, and taskiq-redis
+    # lets that TimeoutError end the consumer: a worker stopped taking jobs 5 s after the
+    # queue went quiet (tests/test_outbox.py).
+    broker = ListQueueBroker(settings.redis_url, queue_name=f"{namespace}:{keys.jobs_queue()}",
+                             socket_timeout=None)
     return broker.with_result_backend(results).with_id_generator(lambda: uuid.uuid4().hex)
