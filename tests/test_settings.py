@@ -122,3 +122,30 @@ async def test_the_send_rate_is_the_bots_overall_limit_and_zero_turns_it_off(
         assert limiter is not None
         assert isinstance(limiter, SendLimiter)
         assert (limiter.rate or None) == overall
+
+
+@pytest.mark.parametrize("key", [
+    Fernet.generate_key().decode(),
+    Fernet.generate_key().decode().rstrip("="),  # padding dropped
+    "not a key",
+    "A" * 43 + "=",  # 32 bytes? no: the last character carries stray bits
+    "AAAA",  # valid base64, 3 bytes
+    Fernet.generate_key().decode()[:-2] + "+/",  # standard, not url-safe, alphabet
+])
+def test_a_store_key_is_accepted_exactly_when_cryptography_accepts_it(
+        monkeypatch: pytest.MonkeyPatch, key: str) -> None:
+    """STORE_ENCRYPTION_KEY is checked at start-up without importing cryptography; the
+    check must agree with Fernet's own."""
+    try:
+        Fernet(key)
+        fernet_ok = True
+    except ValueError:
+        fernet_ok = False
+    monkeypatch.setenv("STORE_ENCRYPTION_KEY", key)
+    try:
+        load_settings(_env_file=None)
+        ours_ok = True
+    except SettingsError as error:
+        assert "STORE_ENCRYPTION_KEY" in str(error) and key not in str(error)
+        ours_ok = False
+    assert ours_ok == fernet_ok

@@ -13,16 +13,21 @@ else sees the clear token in memory only.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import logging
 import os
 import secrets
 from collections.abc import Sequence
+from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-
+from bot.settings import is_fernet_key
 from bot.storage.files import PRIVATE_FILE, private_dir, private_file
+
+if TYPE_CHECKING:
+    from cryptography.fernet import MultiFernet
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +44,16 @@ class TokenVault:
     def __init__(self, keys: Sequence[str | bytes]) -> None:
         if not keys:
             raise ValueError("at least one key is needed")
-        self._fernet = MultiFernet([Fernet(key) for key in keys])
+        if not all(is_fernet_key(key) for key in keys):
+            raise ValueError("Fernet keys are 32 url-safe base64-encoded bytes")
+        self._keys = list(keys)
+
+    @cached_property
+    def _fernet(self) -> MultiFernet:
+        # cryptography is imported at the first token, not at start-up (cold start).
+        from cryptography.fernet import Fernet, MultiFernet
+
+        return MultiFernet([Fernet(key) for key in self._keys])
 
     def seal(self, secret: str) -> str:
         return self._fernet.encrypt(secret.encode()).decode("ascii")
@@ -47,6 +61,8 @@ class TokenVault:
     def open(self, sealed: str) -> str | None:
         """The clear secret, or None when no key opens it (the key changed, or it was
         tampered with): the caller treats that like an expired secret."""
+        from cryptography.fernet import InvalidToken
+
         try:
             return self._fernet.decrypt(sealed.encode("ascii")).decode()
         except (InvalidToken, UnicodeError):
@@ -70,7 +86,7 @@ def key_file(path: Path) -> bytes:
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
             with os.fdopen(fd, "wb") as out:
-                out.write(Fernet.generate_key() + b"\n")
+                out.write(base64.urlsafe_b64encode(os.urandom(32)) + b"\n")  # a Fernet key
                 out.flush()
                 os.fsync(out.fileno())
             with contextlib.suppress(FileExistsError):
@@ -84,9 +100,7 @@ def key_file(path: Path) -> bytes:
                 tmp.unlink()
     private_file(path)
     key = path.read_bytes().strip()
-    try:
-        Fernet(key)
-    except ValueError:
+    if not is_fernet_key(key):
         raise VaultError(f"startup error: {path} is not a Fernet key; restore it from a "
                          f"backup or delete it (reps will then be asked for their password)"
                          ) from None
