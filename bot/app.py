@@ -6,6 +6,7 @@ guard (group -1) → the intent's handler → a service → a renderer → Bot A
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,12 +29,20 @@ from integrations.telegram_http import bot_api_requests
 TelegramApp = Application[Any, BotContext, Any, Any, Any, Any]
 
 
+async def _nothing_deferred() -> None:
+    return None
+
+
 @dataclass
 class Runtime:
-    """The services and the Telegram Application built on them."""
+    """The services and the Telegram Application built on them.
+
+    ``start_rest`` starts what ``open_runtime(..., defer=True)`` left for later (the
+    command menu, the background jobs); it does nothing when nothing was deferred."""
 
     services: Services
     application: TelegramApp
+    start_rest: Callable[[], Awaitable[None]] = _nothing_deferred
 
 
 def build_application(
@@ -60,7 +69,10 @@ def build_application(
                                          httpx_kwargs=httpx_kwargs)
     else:
         send, poll = requests or bot_api_requests()
-    pipeline = ChatPipeline(services.scopes, services.inbox)
+    limiter = (SendLimiter.for_store(services.store, rate=settings.telegram_send_rate,
+                                     max_retries=2) if rate_limit else None)
+    pipeline = ChatPipeline(services.scopes, services.inbox,
+                            peek=limiter.peek_keys if limiter else None)
     builder = (
         Application.builder()
         .token(token)
@@ -74,13 +86,11 @@ def build_application(
         .concurrent_updates(pipeline)
         .job_queue(None)
     )
-    if rate_limit:
+    if limiter is not None:
         # TELEGRAM_SEND_RATE messages/s for the whole bot, shared by every process on Redis
         # (0: no overall limit); one message a second per chat, 429 and 403 handled
         # (bot/ratelimit.py).
-        limiter: Any = SendLimiter.for_store(  # PTB types the builder's limiter loosely
-            services.store, rate=settings.telegram_send_rate, max_retries=2)
-        builder = builder.rate_limiter(limiter)
+        builder = builder.rate_limiter(limiter)  # type: ignore[arg-type]
     app = builder.build()
     app.bot_data["services"] = services
 
@@ -98,8 +108,7 @@ def build_application(
 
 
 async def on_startup(app: TelegramApp) -> None:
-    """After ``initialize``: learn the bot's username, publish the command menu."""
+    """After ``initialize``: learn the bot's username (pairing links need it)."""
     services: Services = app.bot_data["services"]
     if app.bot.username:
         services.pairing.bot_username = app.bot.username
-    await services.commands.publish(app.bot)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import gc
 import logging
 import signal
@@ -18,6 +19,7 @@ from bot.settings import Settings, SettingsError, StartupError, load_settings
 
 if TYPE_CHECKING:
     from bot.app import Runtime
+    from bot.polling import Poller
 
 log = logging.getLogger("crmbot")
 
@@ -248,7 +250,7 @@ async def _run(settings: Settings, *, webhook: bool) -> int:
     from bot.recovery import Sweeper
     from bot.runtime import open_runtime
 
-    async with open_runtime(settings) as runtime:
+    async with open_runtime(settings, defer=not webhook) as runtime:
         app = runtime.application
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -259,17 +261,43 @@ async def _run(settings: Settings, *, webhook: bool) -> int:
         # collector's sight, its full collections stop walking it (latency tail).
         gc.freeze()
         sweeper = asyncio.create_task(Sweeper(app, runtime.services).run(stop))
+        rest: asyncio.Task[None] | None = None
         try:
             if webhook:
                 await _serve_webhook(settings, runtime, stop)
             else:
                 log.info("polling Telegram as @%s", app.bot.username)
-                await Poller(app, runtime.services.inbox).run(stop)
+                poller = Poller(app, runtime.services.inbox)
+                rest = asyncio.create_task(_start_rest(runtime, poller, stop))
+                await poller.run(stop)
         finally:
             stop.set()
             await sweeper
+            if rest is not None:
+                await asyncio.gather(rest, return_exceptions=True)
             await app.stop()
+        if rest is not None and rest.done() and not rest.cancelled() and rest.exception():
+            return 1
     return 0
+
+
+FIRST_ANSWERS_WAIT = 5.0  # seconds the command menu and the jobs wait for the first answers
+
+
+async def _start_rest(runtime: Runtime, poller: Poller, stop: asyncio.Event) -> None:
+    """The command menu and the background jobs, once the first ``getUpdates`` has been
+    answered (or after ``FIRST_ANSWERS_WAIT``): what a freshly started bot's first answer
+    does not need waits for it. If they cannot start, the bot stops, as it would have
+    at start-up."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(poller.first_batch_answered(), FIRST_ANSWERS_WAIT)
+    try:
+        await runtime.start_rest()
+    except Exception:
+        log.exception("startup error: the background jobs did not start; stopping")
+        stop.set()
+        raise
+    gc.freeze()  # what the jobs built lives as long as the process too
 
 
 async def _serve_webhook(settings: Settings, runtime: Runtime, stop: asyncio.Event) -> None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Container
+from collections.abc import AsyncIterator, Awaitable, Callable, Container, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -44,10 +44,14 @@ class ChatPipeline(BaseUpdateProcessor):
         *,
         max_concurrent_updates: int = 512,
         on_refused: Callable[[Update, str, str | None], Awaitable[None]] | None = None,
+        peek: Callable[[int], Sequence[str]] | None = None,
     ) -> None:
         super().__init__(max_concurrent_updates)
         self.scopes = scopes
         self.inbox = inbox
+        # Keys of a chat read when its update's scope opens (``bot.scope.PEEKED``): the
+        # send limiter's, so the answer's send check costs no round trip of its own.
+        self.peek = peek
         self._recovering: set[int] = set()
         # Answers an update we could not process: reason "busy" (the chat's lock did not
         # come) or "unavailable" (the store failed).
@@ -56,6 +60,8 @@ class ChatPipeline(BaseUpdateProcessor):
         self._waiters: dict[int, int] = {}
         self._expected: dict[int, int] = {}  # update_id -> chat, queued and not done yet
         self._busy: dict[int, int] = {}  # chat -> how many of those
+        self._idle = asyncio.Event()  # set while nothing is expected
+        self._idle.set()
 
     def expect(self, update: Update) -> None:
         """``update`` is being queued for this processor: its chat is busy (``busy``) until
@@ -65,11 +71,16 @@ class ChatPipeline(BaseUpdateProcessor):
             return
         self._expected[update.update_id] = chat_id
         self._busy[chat_id] = self._busy.get(chat_id, 0) + 1
+        self._idle.clear()
 
     def busy(self) -> Container[int]:
         """Chats with an update queued or being handled here: the step an update of theirs
         will be read at is not known yet (``Inbox.record``'s ``busy``)."""
         return self._busy.keys()
+
+    async def idle(self) -> None:
+        """Return once every update announced by ``expect`` has been handled."""
+        await self._idle.wait()
 
     def _settle(self, update_id: int) -> None:
         chat_id = self._expected.pop(update_id, None)
@@ -78,6 +89,8 @@ class ChatPipeline(BaseUpdateProcessor):
         self._busy[chat_id] -= 1
         if self._busy[chat_id] == 0:
             del self._busy[chat_id]
+        if not self._expected:
+            self._idle.set()
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         chat_id = _chat_id(update)
@@ -114,7 +127,8 @@ class ChatPipeline(BaseUpdateProcessor):
                 # is crossed out with the release, in one more.
                 async with self.scopes.update_scope(
                         update.update_id, chat_id, user_id, telegram_lang,
-                        finish=(keys.inbox(update.update_id),)) as session:
+                        finish=(keys.inbox(update.update_id),),
+                        peek=self.peek(chat_id) if self.peek else ()) as session:
                     if session is None:
                         log.info("duplicate update %s dropped", update.update_id)
                         _discard(coroutine)

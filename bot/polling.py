@@ -44,6 +44,14 @@ class Poller:
         self.timeout = timeout
         processor = app.update_processor
         self._pipeline = processor if isinstance(processor, ChatPipeline) else None
+        self._polled = asyncio.Event()  # the first getUpdates came back, its updates queued
+
+    async def first_batch_answered(self) -> None:
+        """Return once the first ``getUpdates`` has come back and what it brought has been
+        handled (at once if it brought nothing)."""
+        await self._polled.wait()
+        if self._pipeline is not None:
+            await self._pipeline.idle()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Poll until ``stop`` is set (a pending long poll is cancelled, not awaited)."""
@@ -93,6 +101,7 @@ class Poller:
                 await self.app.update_queue.put(update)
             if updates:
                 offset = updates[-1].update_id + 1
+            self._polled.set()
 
 
     async def _fetch(self, offset: int | None) -> list[dict[str, Any]]:

@@ -12,7 +12,10 @@ and does not pace private chats. ``SendLimiter`` does both, through the store:
 - **One chat** gets at most one message per ``CHAT_INTERVAL`` (1 s; 3 s for a group,
   Telegram's 20 per minute): a per-chat "next allowed at" key, checked and moved in the
   same Lua script that reads the blocked mark and the global pause (one round trip per
-  send to a chat). In-process, sends to one chat go out in FIFO order.
+  send to a chat). In-process, sends to one chat go out in FIFO order. An update's
+  first send to its own chat skips that round trip: the three keys were read with the
+  chat's session when its scope opened, under the chat's lock (``peek_keys``,
+  ``bot.scope.PEEKED``), and the chat's "next at" is moved alongside the send.
 - **429**: ``RetryAfter`` pauses *every* process (a global "paused until" key) and the
   request is retried after it, at most ``max_retries`` times (none when Telegram asks
   for more than ``MAX_RETRY_WAIT``: the caller gets the ``RetryAfter`` at once).
@@ -46,7 +49,7 @@ import logging
 import math
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,6 +57,7 @@ from telegram.error import Forbidden, RetryAfter
 from telegram.ext import BaseRateLimiter
 
 from bot import keys
+from bot.scope import PEEKED
 from bot.storage import RedisStore, Store
 
 log = logging.getLogger(__name__)
@@ -128,6 +132,23 @@ class Gate(ABC):
     @abstractmethod
     async def block(self, chat: str) -> None:
         """Mark the chat as having blocked the bot."""
+
+    def peek_keys(self, chat: str) -> tuple[str, str, str] | None:
+        """The store keys ``check_chat`` reads (blocked mark, pause, chat's next), when
+        they can be read ahead with the chat's session; None: ask ``check_chat``."""
+        return None
+
+    @staticmethod
+    def peeked_check(values: Sequence[str | None], now: float) -> ChatCheck | None:
+        """``check_chat``'s answer from the ``peek_keys`` values; None: go."""
+        blocked, pause, nxt = values
+        if blocked is not None:
+            return ChatCheck(blocked=True)
+        if pause is not None and int(pause) / 1_000_000 > now:
+            return ChatCheck(paused_until=int(pause) / 1_000_000)
+        if nxt is not None and int(nxt) / 1_000_000 > now:
+            return ChatCheck(chat_until=int(nxt) / 1_000_000)
+        return None
 
 
 class LocalGate(Gate):
@@ -256,6 +277,9 @@ class RedisGate(Gate):
     async def block(self, chat: str) -> None:
         await self.store.set(keys.blocked(chat), "1", BLOCKED_TTL)
 
+    def peek_keys(self, chat: str) -> tuple[str, str, str]:
+        return keys.blocked(chat), keys.send_pause(), keys.chat_pace(chat)
+
 
 class SendLimiter(BaseRateLimiter[int]):
     """PTB's rate limiter for this bot: see the module's docstring.
@@ -281,6 +305,11 @@ class SendLimiter(BaseRateLimiter[int]):
         self._chat_next: dict[str, float] = {}  # what this process knows of chats' pacing
         self._chat_locks: dict[str, tuple[asyncio.Lock, int]] = {}
         self.skipped = 0  # sends not made to chats that blocked the bot
+        self._moving: set[asyncio.Task[None]] = set()  # chats' "next at" moved alongside
+
+    def peek_keys(self, chat_id: int) -> Sequence[str]:
+        """What the chat pipeline reads ahead for an update of ``chat_id``."""
+        return self.gate.peek_keys(str(chat_id)) or ()
 
     @classmethod
     def for_store(cls, store: Store, *, rate: float, **kwargs: Any) -> SendLimiter:
@@ -358,7 +387,9 @@ class SendLimiter(BaseRateLimiter[int]):
             slot = await self._take_slot()
             now = self.clock()
             interval = self._chat_interval(chat)
-            check = await self.gate.check_chat(chat, interval, now)
+            check = self._peeked(chat, interval, now)
+            if check is None:
+                check = await self.gate.check_chat(chat, interval, now)
             if check.blocked:
                 self.skipped += 1
                 log.info("chat %s blocked the bot: %s not sent", chat, endpoint)
@@ -377,6 +408,30 @@ class SendLimiter(BaseRateLimiter[int]):
                 await self.gate.hold_chat(chat, now + interval, now)
             self._remember_chat(chat, now + interval, now)
             return
+
+    def _peeked(self, chat: str, interval: float, now: float) -> ChatCheck | None:
+        """The chat's check from the keys read when the update's scope opened, once per
+        update (None: ask the store). On a go, the chat's "next at" is moved in the
+        store while the message goes out; the chat's lock, held until then, keeps any
+        other update of it from sending in between."""
+        names = self.gate.peek_keys(chat)
+        peeked = PEEKED.get()
+        if names is None or peeked is None or names[2] not in peeked:
+            return None
+        values = [peeked.get(name) for name in names]
+        del peeked[names[2]]
+        check = self.gate.peeked_check(values, now)
+        if check is not None:
+            return check
+        moving = asyncio.create_task(self.gate.hold_chat(chat, now + interval, now))
+        self._moving.add(moving)
+        moving.add_done_callback(self._moved)
+        return ChatCheck()
+
+    def _moved(self, task: asyncio.Task[None]) -> None:
+        self._moving.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("could not move a chat's next send time: %s", task.exception())
 
     @staticmethod
     def _chat_interval(chat: str) -> float:

@@ -22,7 +22,6 @@ from bot.composition import (  # re-exported: callers import them from here
     open_services,
     redact_url,
 )
-from bot.jobs import open_jobs
 from bot.logs import keep_secrets_out_of_logs
 from bot.settings import Settings, StartupError
 from integrations.telegram_http import bot_api_requests
@@ -40,8 +39,15 @@ async def open_runtime(
     transport: httpx.AsyncBaseTransport | None = None,
     token: str | None = None,
     rate_limit: bool | None = None,
+    defer: bool = False,
 ) -> AsyncIterator[Runtime]:
-    """Services plus an initialized (not yet started) Telegram Application."""
+    """Services plus an initialized (not yet started) Telegram Application.
+
+    With ``defer``, the command menu and the background jobs wait for
+    ``runtime.start_rest()``: ``crmbot run`` calls it once the first updates are
+    answered, so a freshly started bot answers first (cold start, issue #7). Until then a
+    confirmed report is delivered inline (``ReportOutbox.kick`` is None), nothing is lost.
+    """
     keep_secrets_out_of_logs()
     async with AsyncExitStack() as stack, open_services(settings) as services:
         if token is None:
@@ -66,11 +72,28 @@ async def open_runtime(
         except NetworkError as exc:
             raise StartupError(f"startup error: cannot reach the Bot API at TELEGRAM_API_URL="
                                f"{settings.telegram_api_url}: {exc}") from None
-        try:
-            await on_startup(app)
+        later = AsyncExitStack()
+        started = False
+
+        async def start_rest() -> None:
+            nonlocal started
+            if started:
+                return
+            started = True
+            # Imported here: taskiq and the outbox are not needed for a first answer.
+            from bot.jobs import open_jobs
+
+            await services.commands.publish(app.bot)
             # Background jobs (report delivery, its sweep): consumed here too unless
             # JOBS_IN_BOT is off and `crmbot worker` processes do it.
-            async with open_jobs(services, app.bot, consume=settings.jobs_in_bot):
-                yield Runtime(services, app)
+            await later.enter_async_context(
+                open_jobs(services, app.bot, consume=settings.jobs_in_bot))
+
+        try:
+            await on_startup(app)
+            async with later:
+                if not defer:
+                    await start_rest()
+                yield Runtime(services, app, start_rest)
         finally:
             await app.shutdown()

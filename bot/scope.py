@@ -28,6 +28,9 @@ from bot.storage import Store, keep_renewed
 # The session of the chat being worked on, for the handlers (``BotContext.session``)
 # and the error handler.
 CURRENT_SESSION: ContextVar[ChatSession | None] = ContextVar("current_session", default=None)
+# Other keys read with the session when an update's scope opened (``update_scope``'s
+# ``peek``), by key; whoever uses one may pop it (the send limiter's check of the chat).
+PEEKED: ContextVar[dict[str, str | None] | None] = ContextVar("peeked", default=None)
 
 # The chat lock's lease, renewed by its holder every third of it while it works: a
 # holder that died (kill -9, a lost host) frees the chat within this many seconds.
@@ -65,18 +68,22 @@ class ChatScopes:
     @asynccontextmanager
     async def update_scope(self, update_id: int, chat_id: int, user_id: int,
                            telegram_lang: str | None = None, *,
-                           finish: Sequence[str] = ()) -> AsyncIterator[ChatSession | None]:
+                           finish: Sequence[str] = (),
+                           peek: Sequence[str] = ()) -> AsyncIterator[ChatSession | None]:
         """``scope`` for an update, with its de-duplication: yields None for an update seen
         before (a webhook retry, another process), else holds the chat and its session.
         ``finish``: keys deleted under the lock when the scope closes (the inbox record).
+        ``peek``: keys read in the same round trip, left in ``PEEKED`` for the handlers'
+        sends (on the one-round-trip path only).
 
         The hot path is one store round trip (``Store.enter``: mark the update, take the
         chat's lock, read the session) and one to delete ``finish`` and release. When
         another holder has the chat, it waits in ``scope`` like any other work on it.
         """
+        session_keys = self.sessions.keys_of(chat_id, user_id)
         entry = await self.store.enter(keys.seen(update_id), DEDUP_TTL,
                                        keys.chat_lock(chat_id), self.lease,
-                                       self.sessions.keys_of(chat_id, user_id))
+                                       (*session_keys, *peek))
         if not entry.fresh:
             yield None
             return
@@ -92,11 +99,16 @@ class ChatScopes:
         keeper = asyncio.create_task(keep_renewed(  # the lock outlives a slow artis.net
             lease.name, lambda: self.store.renew(lease, self.lease), self.lease))
         try:
-            session = self.sessions.from_values(chat_id, user_id, telegram_lang, entry.values)
+            n = len(session_keys)
+            session = self.sessions.from_values(chat_id, user_id, telegram_lang,
+                                                entry.values[:n])
             token = CURRENT_SESSION.set(session)
+            peeked = PEEKED.set(dict(zip(peek, entry.values[n:], strict=True)) if peek
+                                else None)
             try:
                 yield session
             finally:
+                PEEKED.reset(peeked)
                 CURRENT_SESSION.reset(token)
         finally:
             keeper.cancel()

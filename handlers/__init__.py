@@ -15,7 +15,6 @@ from handlers import (
     errors,
     fallback,
     help,
-    home,
     language,
     pairing,
     start,
@@ -24,8 +23,8 @@ from handlers import (
 from handlers.later import Later
 
 #: Imported when the first update gets past the commands above (handlers/later.py).
-LATER = ("handlers.planning", "handlers.action", "handlers.contact", "handlers.report",
-         "handlers.outbox", "handlers.digest")
+LATER = ("handlers.home", "handlers.planning", "handlers.action", "handlers.contact",
+         "handlers.report", "handlers.outbox", "handlers.digest")
 
 
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -38,8 +37,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         *help.HANDLERS,
         *language.HANDLERS,
         *pairing.HANDLERS,
-        *home.HANDLERS,
-        later,  # planning, action, contact, report, outbox, digest
+        later,  # home, planning, action, contact, report, outbox, digest
         *fallback.HANDLERS,
     ])
     app.add_error_handler(errors.on_error)

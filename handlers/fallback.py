@@ -8,7 +8,6 @@ from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 from bot.context import BotContext
 from bot.outbound import answer
 from bot.views import common
-from handlers import home
 
 
 async def unknown_command(update: Update, context: BotContext) -> None:
@@ -26,6 +25,8 @@ async def other_message(update: Update, context: BotContext) -> None:
 
 async def stale_button(update: Update, context: BotContext) -> None:
     """A button that decodes as nothing we know: the stale answer and a fresh menu."""
+    from handlers import home  # imported at first need (handlers/later.py)
+
     await home.stale(update, context)
 
 

@@ -28,7 +28,6 @@ from bot.services.pairing import (
 )
 from bot.views import common, pairing
 from bot.views.common import HelpCb, HelpTopic
-from handlers import home
 from handlers.access import TYPED_TEXT, replay
 from handlers.steps import on_step
 
@@ -92,6 +91,8 @@ async def _after_login(update: Update, context: BotContext, outcome: LoginOutcom
                 await answer(update, pairing.unlocked(t))
                 await resume(update, context, pending)
             else:
+                from handlers import home  # imported at first need (handlers/later.py)
+
                 await home.show_home(update, context, welcome=pairing.home(t, user))
                 await services.commands.apply_to_chat(context.bot, session)
 

@@ -9,7 +9,6 @@ from bot import steps
 from bot.context import BotContext
 from bot.outbound import answer
 from bot.views import common, pairing
-from handlers import home
 
 
 async def start(update: Update, context: BotContext) -> None:
@@ -31,6 +30,8 @@ async def start(update: Update, context: BotContext) -> None:
         if link.locked or link.artis_token is None or services.pairing.is_idle(link):
             await answer(update, pairing.already_paired(context.l10n, link.display_name))
         else:
+            from handlers import home  # imported at first need (handlers/later.py)
+
             await home.show_home(update, context, welcome=pairing.already_paired(
                 context.l10n, link.display_name))
         return

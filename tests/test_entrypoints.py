@@ -79,7 +79,25 @@ async def test_long_polling_answers_a_user(tmp_path: Path, bot_api, artis) -> No
         api.push_update(api.text_update(user, "/aide"))
         await _wait_for(lambda: api.texts(user.id))
         assert "Ce que je sais faire" in api.texts(user.id)[0]
-        assert any(c.method == "setMyCommands" for c in api.calls)
+        await _wait_for(lambda: any(c.method == "setMyCommands" for c in api.calls))
+    finally:
+        err = await _stop(process)
+    assert TOKEN not in err, "the bot token leaked into the logs"
+
+
+async def test_a_fresh_start_answers_before_publishing_its_menu(
+        tmp_path: Path, bot_api, artis) -> None:
+    """The message that was waiting when the bot started is answered first; the command
+    menu (and the background jobs) come after it (cold start)."""
+    api, url = bot_api
+    user = SimUser(id=9_100_002, first_name="Camille")
+    api.push_update(api.text_update(user, "/aide"))
+    process = await _start(tmp_path, url, artis)
+    try:
+        await _wait_for(lambda: any(c.method == "setMyCommands" for c in api.calls))
+        methods = [c.method for c in api.calls]
+        assert "Ce que je sais faire" in api.texts(user.id)[0]
+        assert methods.index("sendMessage") < methods.index("setMyCommands")
     finally:
         err = await _stop(process)
     assert TOKEN not in err, "the bot token leaked into the logs"

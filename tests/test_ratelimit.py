@@ -9,13 +9,18 @@ import itertools
 import time
 from collections.abc import Callable, Coroutine
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+from cryptography.fernet import Fernet
 from telegram.error import Forbidden, RetryAfter
 
 from bot import keys
 from bot.inbox import Inbox
 from bot.ratelimit import HEADROOM, SendLimiter
+from bot.scope import ChatScopes
+from bot.services.sessions import SessionRepo
+from bot.services.vault import TokenVault
 from bot.storage import Store
 from tests.store_fixtures import MakeStore
 
@@ -293,3 +298,67 @@ async def test_a_chat_that_blocked_the_bot_is_skipped_until_it_writes_again(
     clock.now += 5
     assert await api.call(one, "sendMessage", 42) == {"ok": True}
     await store.delete(keys.inbox(9001))
+
+
+# -- an update's answer: its chat's check read with its session ---------------------------
+
+def scopes_on(store: Store) -> ChatScopes:
+    sessions = SessionRepo(store, default_lang="fr", tz=ZoneInfo("Europe/Paris"),
+                           vault=TokenVault([Fernet.generate_key()]))
+    return ChatScopes(store, sessions)
+
+
+class CountedChecks:
+    """Counts the store round trips the limiter makes to check a chat."""
+
+    def __init__(self, limiter: SendLimiter) -> None:
+        self.count = 0
+        check = limiter.gate.check_chat
+
+        async def counted(*args: Any) -> Any:
+            self.count += 1
+            return await check(*args)
+
+        limiter.gate.check_chat = counted  # type: ignore[method-assign]
+
+
+@redis_only
+async def test_an_answer_checks_its_chat_with_the_session_and_pacing_still_holds(
+        store: Store, make_store: MakeStore) -> None:
+    """The answer to an update goes without a round trip of its own to check its chat (the
+    keys came with the session), yet a second process still waits the chat's second, and
+    a second message in the same update does too."""
+    clock = FakeClock()
+    a, b = limiter(store, clock, rate=0), limiter(await make_store("redis"), clock, rate=0)
+    checks = CountedChecks(a)
+    api = FakeApi(clock)
+    scopes = scopes_on(store)
+    async with scopes.update_scope(7001, 42, 42, peek=a.peek_keys(42)) as session:
+        assert session is not None
+        await api.call(a, "sendMessage", 42)
+        assert checks.count == 0
+        await asyncio.sleep(0.05)  # the chat's "next at" is moved alongside the send
+        await api.call(a, "sendMessage", 42)  # same update, second message: paced
+    await api.call(b, "sendMessage", 42)  # another process: paced too
+    [(t1, _, _), (t2, _, _), (t3, _, _)] = api.calls
+    assert t2 - t1 == pytest.approx(1.0, abs=0.05)
+    assert t3 - t2 == pytest.approx(1.0, abs=0.05)
+
+
+@redis_only
+async def test_an_answer_read_ahead_still_waits_for_the_chat_and_skips_a_blocked_one(
+        store: Store, make_store: MakeStore) -> None:
+    clock = FakeClock()
+    a, b = limiter(store, clock, rate=0), limiter(await make_store("redis"), clock, rate=0)
+    api = FakeApi(clock)
+    scopes = scopes_on(store)
+    await api.call(b, "sendMessage", 42)  # another process answered the chat just now
+    async with scopes.update_scope(7002, 42, 42, peek=a.peek_keys(42)):
+        await api.call(a, "sendMessage", 42)
+    [(t1, _, _), (t2, _, _)] = api.calls
+    assert t2 - t1 == pytest.approx(1.0, abs=0.05)
+    await store.set(keys.blocked(43), "1", 60)  # the user of chat 43 blocked the bot
+    async with scopes.update_scope(7003, 43, 43, peek=a.peek_keys(43)):
+        with pytest.raises(Forbidden, match="known; not sent"):
+            await api.call(a, "sendMessage", 43)
+    assert len(api.calls) == 2 and a.skipped == 1

@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
 
-import phonenumbers
-from pydantic import TypeAdapter
+from pydantic import ConfigDict, TypeAdapter
 
 from bot.services.artis_cache import ReadCache
 from integrations.artis.client import ArtisClient
@@ -33,7 +32,8 @@ from integrations.artis.models import (
 #: How far back the home screen looks for overdue actions and missing reports.
 LOOKBACK_DAYS = 31
 
-_ACTIONS = TypeAdapter(list[Action])
+# Built at first use, not at import (cold start): the list's schema alone takes ~70 ms.
+_ACTIONS = TypeAdapter(list[Action], config=ConfigDict(defer_build=True))
 _DETAIL = TypeAdapter(ActionDetail)
 _AFFAIRE = TypeAdapter(Affaire)
 NEARBY_RADIUS_KM = 10.0
@@ -224,6 +224,8 @@ def international(raw: str | None, region: str = "FR") -> str | None:
     """``01 99 00 01 10`` → ``+33 1 99 00 01 10``; None when it is not a phone number."""
     if not raw or not raw.strip():
         return None
+    import phonenumbers  # ~50 ms: at the first number shown, not at start-up
+
     try:
         number = phonenumbers.parse(raw, region)
     except phonenumbers.NumberParseException:
