@@ -3,6 +3,7 @@
     python bench/bench_vs_aiogram.py [--updates N] [--chats C] [--repeat R]
                                      [--redis-url URL] [--only ours|aiogram] [--py-spy DIR]
                                      [--workload message|button] [--inflight K]
+                                     [--cold S] [--cold-only]
 
 What runs (every piece its own process, all on 127.0.0.1):
 
@@ -30,7 +31,10 @@ with C >= K no two updates of one chat are in flight together):
 Each condition: K=64 updates in flight, and K=1 (for the latency floor). Printed:
 updates/s (N over first delivery to last answer), p50/p99 of delivery-to-answer,
 the bot process' CPU time per update (/proc, all its threads), and ours/aiogram.
-Cold start: process start (Popen) to the answer of an update queued before it.
+Cold start: process start (Popen) to the answer of an update queued before it, S times
+per bot (median and range), and the same for ``bench/bare_ptb/bot.py``, a one-handler
+python-telegram-bot in our venv: the floor our start stands on, measured in the same run so
+that a slow machine shows as a slow floor.
 
 Bounded: N updates per run, every wait has a deadline, the processes are stopped at
 the end (SIGTERM, then SIGKILL). Redis keys live under throwaway prefixes, deleted at
@@ -235,6 +239,13 @@ def our_bot(fake_url: str, artis_url: str, redis_url: str, data_dir: Path,
     return BotSpec("ours", argv, env, ns)
 
 
+def bare_ptb_bot(fake_url: str) -> BotSpec:
+    """The floor: python-telegram-bot alone, in our venv (cold start only)."""
+    env = {"BOT_TOKEN": TOKEN, "BOT_API_URL": fake_url}
+    return BotSpec("bare PTB", [str(OUR_VENV_BIN / "python"), str(BENCH / "bare_ptb" / "bot.py")],
+                   env, "")
+
+
 def aiogram_bot(fake_url: str, redis_url: str) -> BotSpec:
     prefix = f"bench-aiogram-{uuid.uuid4().hex[:12]}"
     env = {"BOT_TOKEN": TOKEN, "BOT_API_URL": fake_url, "REDIS_URL": redis_url,
@@ -311,9 +322,9 @@ def summarize_py_spy(raw: Path, top: int = 15) -> None:
 
 
 def bench_bot(spec: BotSpec, fake: Fake, args: argparse.Namespace,
-              log_dir: Path) -> tuple[list[Run], float]:
+              log_dir: Path) -> list[Run]:
     runs: list[Run] = []
-    with running(spec, fake, log_dir) as (proc, cold):
+    with running(spec, fake, log_dir) as (proc, _cold):
         for workload in args.workload or ("message", "button"):
             fake.load(plan(workload, WARMUP, WARMUP, FIRST_CHAT + 500_000), 64)
             fake.wait()
@@ -336,10 +347,19 @@ def bench_bot(spec: BotSpec, fake: Fake, args: argparse.Namespace,
                 print(f"  {spec.name:8} {workload:8} K={inflight:<3} {best.rate:8.0f}/s "
                       f"p50 {best.p50:6.2f} ms p99 {best.p99:6.2f} ms "
                       f"cpu {best.cpu_ms:5.2f} ms/update {'; '.join(best.problems)}", flush=True)
-    return runs, cold
+    return runs
 
 
-def print_table(runs: Sequence[Run], colds: dict[str, float]) -> None:
+def cold_starts(spec: BotSpec, fake: Fake, n: int, log_dir: Path) -> list[float]:
+    """N starts of the bot, each to the answer of an update queued before it."""
+    colds = []
+    for _ in range(n):
+        with running(spec, fake, log_dir) as (_proc, cold):
+            colds.append(cold)
+    return colds
+
+
+def print_table(runs: Sequence[Run], colds: dict[str, list[float]]) -> None:
     peer = {(r.workload, r.inflight): r for r in runs if r.bot == "aiogram"}
     print("\n| bot | workload | in flight | updates/s | p50 ms | p99 ms | CPU ms/update "
           "| ours/aiogram |\n|---|---|---|---|---|---|---|---|")
@@ -348,8 +368,14 @@ def print_table(runs: Sequence[Run], colds: dict[str, float]) -> None:
         ratio = f"{r.rate / base.rate:.2f}" if r.bot == "ours" and base and base.rate else ""
         print(f"| {r.bot} | {r.workload} | {r.inflight} | {r.rate:,.0f} | {r.p50:.2f} "
               f"| {r.p99:.2f} | {r.cpu_ms:.2f} | {ratio} |")
-    print("\ncold start (process start to first answer): "
-          + ", ".join(f"{name} {cold:.2f} s" for name, cold in colds.items()))
+    if colds:
+        print("\ncold start (process start to first answer; median, range): " + ", ".join(
+            f"{name} {statistics.median(c):.2f} s ({min(c):.2f}-{max(c):.2f})"
+            for name, c in colds.items()))
+        floor = colds.get("bare PTB")
+        if floor and "ours" in colds:
+            added = statistics.median(colds["ours"]) - statistics.median(floor)
+            print(f"ours - bare PTB: {added:.2f} s (what our bot adds to PTB's own start)")
     for r in runs:
         for problem in r.problems:
             print(f"!! {r.bot} {r.workload} K={r.inflight}: {problem}")
@@ -371,6 +397,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="py-spy each bot during the first run of each condition")
     parser.add_argument("--cprofile", metavar="FILE", default=None,
                         help="run our bot under cProfile, stats written to FILE at its stop")
+    parser.add_argument("--cold", type=int, default=3, metavar="S",
+                        help="cold starts per bot, median printed (default 3; 0: none)")
+    parser.add_argument("--cold-only", action="store_true",
+                        help="only the cold starts (ours, bare PTB, aiogram)")
     parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
                         help="extra environment for our bot (e.g. CRMBOT_UVLOOP=0)")
     args = parser.parse_args(argv)
@@ -391,7 +421,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     procs: list[subprocess.Popen[bytes]] = []
     prefixes: list[str] = []
     runs: list[Run] = []
-    colds: dict[str, float] = {}
+    colds: dict[str, list[float]] = {}
     try:
         fake_proc = subprocess.Popen(
             [str(PEER_PY), str(BENCH / "fake_telegram_server.py"), "--port", str(fake_port)])
@@ -412,8 +442,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.only and spec.name != args.only:
                 continue
             prefixes.append(spec.prefix)
-            bot_runs, colds[spec.name] = bench_bot(spec, fake, args, results_dir)
-            runs.extend(bot_runs)
+            if not args.cold_only:
+                runs.extend(bench_bot(spec, fake, args, results_dir))
+            if args.cold:
+                colds[spec.name] = cold_starts(spec, fake, args.cold, results_dir)
+                starts = " ".join(f"{c:.2f}" for c in colds[spec.name])
+                print(f"  {spec.name:8} cold start {starts} s", flush=True)
+        if args.cold and not args.only:
+            bare = bare_ptb_bot(fake_url)
+            colds[bare.name] = cold_starts(bare, fake, args.cold, results_dir)
     finally:
         for proc in reversed(procs):
             stop(proc)
