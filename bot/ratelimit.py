@@ -15,7 +15,7 @@ and does not pace private chats. ``SendLimiter`` does both, through the store:
   send to a chat). In-process, sends to one chat go out in FIFO order. An update's
   first send to its own chat skips that round trip: the three keys were read with the
   chat's session when its scope opened, under the chat's lock (``peek_keys``,
-  ``bot.scope.PEEKED``), and the chat's "next at" is moved alongside the send.
+  ``bot.scope.PEEKED``), and the chat's "next at" is written with the lock's release.
 - **429**: ``RetryAfter`` pauses *every* process (a global "paused until" key) and the
   request is retried after it, at most ``max_retries`` times (none when Telegram asks
   for more than ``MAX_RETRY_WAIT``: the caller gets the ``RetryAfter`` at once).
@@ -305,7 +305,6 @@ class SendLimiter(BaseRateLimiter[int]):
         self._chat_next: dict[str, float] = {}  # what this process knows of chats' pacing
         self._chat_locks: dict[str, tuple[asyncio.Lock, int]] = {}
         self.skipped = 0  # sends not made to chats that blocked the bot
-        self._moving: set[asyncio.Task[None]] = set()  # chats' "next at" moved alongside
 
     def peek_keys(self, chat_id: int) -> Sequence[str]:
         """What the chat pipeline reads ahead for an update of ``chat_id``."""
@@ -411,27 +410,20 @@ class SendLimiter(BaseRateLimiter[int]):
 
     def _peeked(self, chat: str, interval: float, now: float) -> ChatCheck | None:
         """The chat's check from the keys read when the update's scope opened, once per
-        update (None: ask the store). On a go, the chat's "next at" is moved in the
-        store while the message goes out; the chat's lock, held until then, keeps any
-        other update of it from sending in between."""
+        update (None: ask the store). On a go, the chat's "next at" is written with the
+        scope's release: the chat's lock, held until then, keeps any other update of it
+        from sending in between."""
         names = self.gate.peek_keys(chat)
         peeked = PEEKED.get()
-        if names is None or peeked is None or names[2] not in peeked:
+        if names is None or peeked is None or names[2] not in peeked.values:
             return None
-        values = [peeked.get(name) for name in names]
-        del peeked[names[2]]
+        values = [peeked.values.get(name) for name in names]
+        del peeked.values[names[2]]
         check = self.gate.peeked_check(values, now)
         if check is not None:
             return check
-        moving = asyncio.create_task(self.gate.hold_chat(chat, now + interval, now))
-        self._moving.add(moving)
-        moving.add_done_callback(self._moved)
+        peeked.raises.append((names[2], _us(now + interval), _ttl_ms(interval) / 1000))
         return ChatCheck()
-
-    def _moved(self, task: asyncio.Task[None]) -> None:
-        self._moving.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.warning("could not move a chat's next send time: %s", task.exception())
 
     @staticmethod
     def _chat_interval(chat: str) -> float:

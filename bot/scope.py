@@ -9,8 +9,9 @@ jobs (a transcription finished, a digest, a missing-report nudge)::
         await outbound.send(bot, chat_id, reply)
 
 The lock is the store's (cross-process on Redis), so a job and an update of the
-same chat never interleave. The scope does not defer writes to its exit: the
-repositories write as they go, before the reply is sent.
+same chat never interleave. The scope does not defer the chat's state to its exit:
+the repositories write as they go, before the reply is sent. Only the send limiter's
+pace of the chat (when it was read with the session) goes with the lock's release.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import contextlib
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass, field
 
 from bot import keys
 from bot.services.sessions import ChatSession, SessionRepo
@@ -28,9 +30,20 @@ from bot.storage import Store, keep_renewed
 # The session of the chat being worked on, for the handlers (``BotContext.session``)
 # and the error handler.
 CURRENT_SESSION: ContextVar[ChatSession | None] = ContextVar("current_session", default=None)
-# Other keys read with the session when an update's scope opened (``update_scope``'s
-# ``peek``), by key; whoever uses one may pop it (the send limiter's check of the chat).
-PEEKED: ContextVar[dict[str, str | None] | None] = ContextVar("peeked", default=None)
+
+
+@dataclass
+class Peeked:
+    """Other keys read with the session when an update's scope opened (``update_scope``'s
+    ``peek``): ``values`` by key, which their user may pop (the send limiter's check of
+    the chat), and ``raises`` made with the release, under the same lock
+    (``Store.release``'s ``raise_to``: the chat's pace)."""
+
+    values: dict[str, str | None]
+    raises: list[tuple[str, int, float]] = field(default_factory=list)
+
+
+PEEKED: ContextVar[Peeked | None] = ContextVar("peeked", default=None)
 
 # The chat lock's lease, renewed by its holder every third of it while it works: a
 # holder that died (kill -9, a lost host) frees the chat within this many seconds.
@@ -74,7 +87,7 @@ class ChatScopes:
         before (a webhook retry, another process), else holds the chat and its session.
         ``finish``: keys deleted under the lock when the scope closes (the inbox record).
         ``peek``: keys read in the same round trip, left in ``PEEKED`` for the handlers'
-        sends (on the one-round-trip path only).
+        sends (on the one-round-trip path only); its ``raises`` go with the release.
 
         The hot path is one store round trip (``Store.enter``: mark the update, take the
         chat's lock, read the session) and one to delete ``finish`` and release. When
@@ -98,20 +111,22 @@ class ChatScopes:
         lease = entry.lease
         keeper = asyncio.create_task(keep_renewed(  # the lock outlives a slow artis.net
             lease.name, lambda: self.store.renew(lease, self.lease), self.lease))
+        peeked: Peeked | None = None
         try:
             n = len(session_keys)
             session = self.sessions.from_values(chat_id, user_id, telegram_lang,
                                                 entry.values[:n])
             token = CURRENT_SESSION.set(session)
-            peeked = PEEKED.set(dict(zip(peek, entry.values[n:], strict=True)) if peek
-                                else None)
+            peeked = Peeked(dict(zip(peek, entry.values[n:], strict=True))) if peek else None
+            peeked_token = PEEKED.set(peeked)
             try:
                 yield session
             finally:
-                PEEKED.reset(peeked)
+                PEEKED.reset(peeked_token)
                 CURRENT_SESSION.reset(token)
         finally:
             keeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await keeper
-            await self.store.release(entry.lease, delete=finish)
+            await self.store.release(entry.lease, delete=finish,
+                                     raise_to=peeked.raises if peeked else ())

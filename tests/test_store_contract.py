@@ -404,6 +404,24 @@ async def test_release_deletes_the_work_record_with_the_lock(store: Store) -> No
         pass
 
 
+async def test_release_raises_a_time_with_the_lock_never_lowers_it(store: Store) -> None:
+    """The chat's pace goes with the release of its lock, with its time to live, and only
+    ever later: a later time set meanwhile stays."""
+    await store.set("inbox:12", "record")
+    await store.set("pace:3", "900")
+    entry = await store.enter("seen:12", 60, "chat:2", 10, [])
+    assert entry.lease is not None
+    assert await store.release(entry.lease, delete=["inbox:12"],
+                               raise_to=[("pace:2", 1_800_000_000_000_000, 0.3),
+                                         ("pace:3", 500, 60)]) is True
+    assert await store.get_many("inbox:12", "pace:2", "pace:3") == [
+        None, "1800000000000000", "900"]
+    await asyncio.sleep(0.5)
+    assert await store.get("pace:2") is None  # its ttl ran out
+    async with store.lock("chat:2", wait=0):
+        pass
+
+
 async def test_enter_reads_nothing_when_asked_nothing(store: Store) -> None:
     entry = await store.enter("seen:1", 60, "chat:1", 10, [])
     assert entry.fresh and entry.lease is not None and entry.values == ()

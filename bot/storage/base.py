@@ -152,11 +152,15 @@ class Store(ABC):
         may be someone else's now): the holder has lost it and must stop."""
 
     @abstractmethod
-    async def release(self, lease: Lease, *, delete: Sequence[str] = ()) -> bool:
+    async def release(self, lease: Lease, *, delete: Sequence[str] = (),
+                      raise_to: Sequence[tuple[str, int, float]] = ()) -> bool:
         """Free a held lease. False if it had run out (the lock is left as it is).
 
         ``delete``: keys deleted in the same step, before the lock is freed (e.g. the
-        record of the work just done), whether or not the lease had run out."""
+        record of the work just done), whether or not the lease had run out.
+        ``raise_to``: ``(key, number, ttl seconds)``: in that step too, the key holding a
+        number (or nothing) is set to ``number`` with that ttl if that is higher (a
+        time that only moves later: the chat's pace)."""
 
     # -- work queues (at-least-once; consumers are idempotent by item_id) ------
     @abstractmethod

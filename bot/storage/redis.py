@@ -54,9 +54,18 @@ if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 return redis.call('PEXPIRE', KEYS[1], ARGV[2])
 """
 
-# KEYS: lock, then keys to delete first. ARGV: token. Only the holder frees the lock.
+# KEYS: lock, then keys to delete first, then keys to raise. ARGV: token, how many to
+# delete, then a number and a ttl (ms) per key to raise (set only if higher). Only the
+# holder frees the lock.
 _LUA_RELEASE = """
-if #KEYS > 1 then redis.call('DEL', unpack(KEYS, 2)) end
+local nd = tonumber(ARGV[2] or '0')
+if nd > 0 then redis.call('DEL', unpack(KEYS, 2, 1 + nd)) end
+for i = 2 + nd, #KEYS do
+  local j = 3 + 2 * (i - 2 - nd)
+  if tonumber(ARGV[j]) > tonumber(redis.call('GET', KEYS[i]) or '-1') then
+    redis.call('SET', KEYS[i], ARGV[j], 'PX', ARGV[j + 1])
+  end
+end
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 return redis.call('DEL', KEYS[1])
 """
@@ -352,10 +361,14 @@ class RedisStore(Store):
         return bool(await self._renew(keys=[f"{self._ns}lock:{lease.name}"],
                                       args=[lease.token, _px(seconds)]))
 
-    async def release(self, lease: Lease, *, delete: Sequence[str] = ()) -> bool:
+    async def release(self, lease: Lease, *, delete: Sequence[str] = (),
+                      raise_to: Sequence[tuple[str, int, float]] = ()) -> bool:
         lock_key = f"{self._ns}lock:{lease.name}"
-        if await self._release(keys=[lock_key, *(self._k(key) for key in delete)],
-                               args=[lease.token]):
+        args: list[str | int] = [lease.token, len(delete)]
+        for _, number, ttl in raise_to:
+            args += [number, _px(ttl)]
+        if await self._release(keys=[lock_key, *(self._k(key) for key in delete),
+                                     *(self._k(key) for key, _, _ in raise_to)], args=args):
             return True
         log.warning("lock %r expired before it was released", lease.name)
         return False

@@ -432,9 +432,14 @@ class SQLiteStore(Store):
                                              "owner": lease.token, "exp": exp, "now": now})
         return bool(rows)
 
-    async def release(self, lease: Lease, *, delete: Sequence[str] = ()) -> bool:
+    async def release(self, lease: Lease, *, delete: Sequence[str] = (),
+                      raise_to: Sequence[tuple[str, int, float]] = ()) -> bool:
         if delete:
             await self.delete(*delete)
+        for key, number, ttl in raise_to:  # one process: read, then write, is one step
+            current = await self.get(key)
+            if current is None or number > int(current):
+                await self.set(key, str(number), ttl)
         rows = await self._rows(_SQL_UNLOCK, {"ns": self.namespace, "name": lease.name,
                                               "owner": lease.token})
         if not rows or rows[0][0] <= time.time():
