@@ -29,7 +29,8 @@ bench: setup         ## ours vs aiogram over loopback HTTP (creates bench/.venv-
 	$(VENV)/bin/python bench/bench_pipeline.py
 	$(VENV)/bin/python bench/bench_store.py
 
-catalogs: setup      ## re-extract texts after changing them; then translate bot/locales/*/LC_MESSAGES/messages.po
+catalogs: setup      ## re-extract texts, compile the .mo; translate bot/locales/*/LC_MESSAGES/messages.po, run it again
 	$(VENV)/bin/pybabel extract -F babel.cfg -k _ -k N_ -k ngettext:1,2 --no-location \
 		--sort-output -w 100 -o bot/locales/messages.pot .
 	$(VENV)/bin/pybabel update -i bot/locales/messages.pot -d bot/locales -N --no-fuzzy-matching --ignore-obsolete -w 100
+	$(VENV)/bin/python -c "from bot.i18n import compile_catalogs; compile_catalogs()"
