@@ -415,14 +415,17 @@ class SendLimiter(BaseRateLimiter[int]):
         from sending in between."""
         names = self.gate.peek_keys(chat)
         peeked = PEEKED.get()
-        if names is None or peeked is None or names[2] not in peeked.values:
+        if names is None or peeked is None:
             return None
+        _, _, pace = names  # the chat's next send time: read once, written at release
+        if pace not in peeked.values:
+            return None  # not this update's chat, or used already
         values = [peeked.values.get(name) for name in names]
-        del peeked.values[names[2]]
+        del peeked.values[pace]
         check = self.gate.peeked_check(values, now)
         if check is not None:
             return check
-        peeked.raises.append((names[2], _us(now + interval), _ttl_ms(interval) / 1000))
+        peeked.raises.append((pace, _us(now + interval), _ttl_ms(interval) / 1000))
         return ChatCheck()
 
     @staticmethod
