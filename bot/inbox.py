@@ -14,7 +14,8 @@ update (a password already deleted from the chat, and nothing answered). Here:
 3. ``unfinished`` lists the records whose handling started long enough ago that its
    process must be dead (its chat lock lease ran out); ``bot/polling.py``'s sweeper hands
    them to the pipeline again, which re-checks under the chat lock that the record is
-   still there (so a slow but living process is never doubled).
+   still there (so a slow but living process is never doubled). On Redis it reads an
+   index of the records by time (``keys.inbox_index``), never the whole keyspace.
 
 An update addressed to a secret step (a password, a PIN) is recorded by its *kind*
 only, never its text: after a crash that rep is asked to send it again.
@@ -52,10 +53,11 @@ class Recorded:
 
 _KEEP, _WITHHOLD, _CHECK = "k", "w", "c"  # a record in full, by kind only, as the text's step says
 
-# Inbox.record on Redis, one round trip. KEYS: per update: its mark, its record, its chat's
-# flow, its user's link; then the blocked marks to delete. ARGV: px, n, now, idle lock (s),
-# the secret steps' names ("\n"-separated), then per update: mode, full record, withheld
-# record. A mode "c" (a text) is withheld at a secret step or for a locked or idle rep, as
+# Inbox.record on Redis, one round trip. KEYS: the index, then per update: its mark, its
+# record, its chat's flow, its user's link; then the blocked marks to delete. ARGV: px, n,
+# now, idle lock (s), the secret steps' names ("\n"-separated), then per update: its id,
+# mode, full record, withheld record. Each record written is indexed by its time. A mode
+# "c" (a text) is withheld at a secret step or for a locked or idle rep, as
 # ``_at_secret_step`` and ``Inbox._locked`` decide, and whenever the link is not exactly
 # the shape ``ArtisLink`` writes (never kept in doubt).
 _LUA_RECORD = """
@@ -88,20 +90,44 @@ local function locked(raw)
 end
 local written = 0
 for i = 1, n do
-  local base, arg = 4 * (i - 1), 5 + 3 * (i - 1)
+  local base, arg = 1 + 4 * (i - 1), 5 + 4 * (i - 1)
   if redis.call('EXISTS', KEYS[base + 1]) == 0 then
-    local mode, value = ARGV[arg + 1], ARGV[arg + 2]
+    local mode, value = ARGV[arg + 2], ARGV[arg + 3]
     if mode == 'w' or (mode == 'c' and (at_secret_step(redis.call('GET', KEYS[base + 3]))
                                        or locked(redis.call('GET', KEYS[base + 4])))) then
-      value = ARGV[arg + 3]
+      value = ARGV[arg + 4]
     end
     redis.call('SET', KEYS[base + 2], value, 'PX', px)
+    redis.call('ZADD', KEYS[1], now, ARGV[arg + 1])
     written = written + 1
   end
 end
-if #KEYS > 4 * n then redis.call('DEL', unpack(KEYS, 4 * n + 1)) end
+if #KEYS > 1 + 4 * n then redis.call('DEL', unpack(KEYS, 4 * n + 2)) end
 return written
 """
+
+# Inbox.unfinished on Redis: the records indexed before a cutoff, a page at a time, found
+# through the index rather than by walking the keyspace (which holds two days of
+# de-duplication marks). An id whose record is gone (finished, or expired) leaves the
+# index here, so the index holds about one sweep's worth of updates. The records' keys
+# are built here from their prefix (one Redis, no cluster). KEYS: the index. ARGV: cutoff,
+# offset, page size, the records' key prefix. Returns {full page?, id, record, ...}.
+_LUA_UNFINISHED = """
+local page = tonumber(ARGV[3])
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', ARGV[2], page)
+local out = {#ids == page and 1 or 0}
+for _, id in ipairs(ids) do
+  local record = redis.call('GET', ARGV[4] .. id)
+  if record then
+    out[#out + 1] = id
+    out[#out + 1] = record
+  else
+    redis.call('ZREM', KEYS[1], id)
+  end
+end
+return out
+"""
+SWEEP_PAGE = 1000  # index entries one call of _LUA_UNFINISHED looks at (Redis is busy meanwhile)
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +145,7 @@ class Inbox:
         self.store = store
         self.idle_lock = idle_lock
         self._script: AsyncScript | None = None
+        self._sweep_script: AsyncScript | None = None
 
     async def record(self, updates: Iterable[dict[str, Any]], *,
                      busy: Container[int] = ()) -> None:
@@ -190,10 +217,11 @@ class Inbox:
         record_keys = [k(key) for p in plans for key in (
             keys.seen(p.update_id), keys.inbox(p.update_id), keys.flow(p.chat_id),
             keys.link(p.user_id))]
-        await script(keys=[*record_keys, *(k(key) for key in unblock)],
+        await script(keys=[k(keys.inbox_index()), *record_keys, *(k(key) for key in unblock)],
                      args=[INBOX_TTL * 1000, len(plans), repr(now), repr(self.idle_lock),
                            "\n".join(sorted(secret_names())),
-                           *(value for p in plans for value in (p.mode, p.full, p.withheld))])
+                           *(value for p in plans
+                             for value in (p.update_id, p.mode, p.full, p.withheld))])
 
     async def is_open(self, update_id: int) -> bool:
         return await self.store.get(keys.inbox(update_id)) is not None
@@ -202,18 +230,44 @@ class Inbox:
         await self.store.delete(keys.inbox(update_id))
 
     async def unfinished(self, *, older_than: float) -> list[Recorded]:
-        """Records written more than ``older_than`` seconds ago, oldest first."""
-        found: list[Recorded] = []
+        """Records written more than ``older_than`` seconds ago, oldest first.
+
+        On Redis they are read through the records' index (``_LUA_UNFINISHED``), at a
+        cost that follows the updates of the last few seconds, not the database's size;
+        elsewhere the records' keys are listed."""
         limit = time.time() - older_than
-        async for key in self.store.scan(keys.inbox_prefix()):
-            raw = await self.store.get(key)
-            if raw is None:
-                continue
+        if isinstance(self.store, RedisStore):
+            raws = await self._unfinished_redis(limit)
+        else:
+            raws = []
+            async for key in self.store.scan(keys.inbox_prefix()):
+                raw = await self.store.get(key)
+                if raw is not None:
+                    raws.append((int(key.rsplit(":", 1)[1]), raw))
+        found: list[Recorded] = []
+        for update_id, raw in raws:
             record = json.loads(raw)
             if record["at"] <= limit:
-                found.append(Recorded(int(key.rsplit(":", 1)[1]), record["chat_id"],
-                                      record["user_id"], record["update"], record["at"]))
+                found.append(Recorded(update_id, record["chat_id"], record["user_id"],
+                                      record["update"], record["at"]))
         return sorted(found, key=lambda item: item.update_id)
+
+    async def _unfinished_redis(self, limit: float) -> list[tuple[int, str]]:
+        store = self.store
+        assert isinstance(store, RedisStore)
+        script = self._sweep_script
+        if script is None:
+            script = self._sweep_script = store.client.register_script(_LUA_UNFINISHED)
+        found: list[tuple[int, str]] = []
+        while True:
+            # Entries that stay (unfinished) are skipped by the next page's offset; the
+            # ones dropped meanwhile do not count.
+            reply = await script(keys=[store.full_key(keys.inbox_index())],
+                                 args=[repr(limit), len(found), SWEEP_PAGE,
+                                       store.full_key(keys.inbox_prefix())])
+            found += [(int(reply[i]), str(reply[i + 1])) for i in range(1, len(reply), 2)]
+            if not int(reply[0]):
+                return found
 
 
     def _locked(self, link_raw: str | None, now: float) -> bool:

@@ -35,6 +35,12 @@ def inbox_prefix() -> str:
     return "inbox:"
 
 
+def inbox_index() -> str:
+    """On Redis, the inbox's update ids by the time they were recorded (``bot/inbox.py``):
+    the sweeper reads it instead of walking the keyspace."""
+    return "inbox-index"
+
+
 # -- reports -------------------------------------------------------------------------------
 
 

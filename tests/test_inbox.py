@@ -13,10 +13,13 @@ import time
 
 from telegram import Update
 
+from bot import inbox as inbox_module
 from bot import keys
 from bot.inbound import deliver
+from bot.inbox import Inbox
 from bot.pipeline import ChatPipeline
 from bot.recovery import Sweeper
+from bot.storage import RedisStore
 from tests.harness import BotHarness, new_user
 
 
@@ -57,6 +60,29 @@ async def test_a_finished_update_is_not_recorded_again_when_redelivered(
     assert len(await bot.send(update)) == 1
     await bot.services.inbox.record([update])  # Telegram sends it again (not acknowledged)
     assert await sweep(bot) == []
+
+
+async def test_the_sweeper_finds_each_orphan_among_finished_updates_and_forgets_the_rest(
+        bot: BotHarness, monkeypatch) -> None:
+    """What the sweeper reads follows the last seconds' updates: on Redis an index of the
+    records, each finished update's id dropped at the next sweep (the store does not grow),
+    read a page at a time (a small page here, so that several are needed)."""
+    monkeypatch.setattr(inbox_module, "SWEEP_PAGE", 2)
+    for _ in range(6):  # handled normally: recorded, then crossed out
+        update = bot.api.text_update(new_user(), "/aide")
+        await bot.services.inbox.record([update])
+        assert len(await bot.send(update)) == 1
+    orphans = [bot.api.text_update(new_user(), "/aide") for _ in range(3)]
+    for update in orphans:
+        await crash_during(bot, update)
+    found = await bot.services.inbox.unfinished(older_than=0)
+    assert [r.update_id for r in found] == [u["update_id"] for u in orphans]
+    texts = await sweep(bot)
+    assert len(texts) == 3 and all("Ce que je sais faire" in t for t in texts)
+    assert await bot.services.inbox.unfinished(older_than=0) == []
+    store = bot.services.store
+    if isinstance(store, RedisStore):
+        assert await store.client.zcard(store.full_key(keys.inbox_index())) == 0
 
 
 async def test_a_password_is_never_written_down_and_is_asked_again(bot: BotHarness) -> None:
@@ -174,3 +200,30 @@ async def test_a_text_is_not_written_down_when_the_reps_link_cannot_be_read(
         await bot.services.store.set(keys.link(user.id), bad)
         raw = await recorded(bot, bot.api.text_update(user, "Secret-Passw0rd!"))
         assert "Secret-Passw0rd!" not in raw, bad
+
+
+async def test_a_sweep_on_redis_asks_once_however_much_the_store_remembers(
+        make_store) -> None:
+    """Two days of de-duplication marks live beside the inbox: a sweep (every few seconds,
+    in every process) must not walk them."""
+    store = await make_store("redis")
+    assert isinstance(store, RedisStore)
+    await store.client.mset({store.full_key(keys.seen(i)): "1" for i in range(1, 5001)})
+    inbox = Inbox(store, idle_lock=3600)
+    user = {"id": 5, "is_bot": False, "first_name": "Léa"}
+    orphan = {"update_id": 6000, "message": {"message_id": 1, "date": 0, "from": user,
+                                             "chat": {"id": 5, "type": "private"},
+                                             "text": "/aide"}}
+    await inbox.record([orphan])
+    calls = 0
+    execute = store.client.execute_command
+
+    async def counted(*args, **kwargs):
+        nonlocal calls
+        calls += 1
+        return await execute(*args, **kwargs)
+
+    store.client.execute_command = counted  # type: ignore[method-assign]
+    found = await inbox.unfinished(older_than=0)
+    assert [r.update_id for r in found] == [6000]
+    assert calls == 1
