@@ -118,7 +118,8 @@ NOTE_DRAFT = DraftSlot("test-note", Note)
 async def take_note(update, context: BotContext) -> None:
     message = update.effective_message
     if message.voice is not None:
-        part = f"[voice {message.voice.duration}s {message.voice.file_id}]"
+        seconds = message.voice.duration.total_seconds()
+        part = f"[voice {seconds:.0f}s {message.voice.file_id}]"
     elif message.location is not None:
         part = f"[at {message.location.latitude:.4f},{message.location.longitude:.4f}]"
     else:
