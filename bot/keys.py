@@ -214,15 +214,16 @@ def linked_login(login: str) -> str:
     return f"linked-login:{login}"
 
 
-def artis_reads_of(login: str) -> str:
-    """Prefix of every artis.net answer cached for one login (dropped on the rep's writes)."""
-    return f"artis-read:{login}:"
-
-
 def artis_read(login: str, what: str) -> str:
     """One artis.net answer read with ``login``'s own token, kept a short while. Keyed by
     login, never by object id alone: rep B must not read what artis.net showed rep A."""
-    return f"{artis_reads_of(login)}{what}"
+    return f"artis-read:{login}:{what}"
+
+
+def artis_reads_generation(login: str) -> str:
+    """The generation of ``login``'s cached answers: a new one makes them all stale (the
+    rep wrote something; ``bot/services/artis_cache.py``)."""
+    return f"artis-read-generation:{login}"
 
 
 def pairing_failures(login: str) -> str:

@@ -15,8 +15,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
+from pydantic import TypeAdapter
 
+from bot.services.artis_cache import ReadCache
 from bot.services.planning import View
+from bot.storage import Store
 from bot.terminal import TerminalChat
 from bot.views.planning import CardCb, Op, OpCb, PlanCb
 from integrations.artis.client import ArtisClient
@@ -465,6 +468,56 @@ async def test_with_the_cache_off_every_screen_asks_artis(start_bot: Any, artis:
         artis.clear_faults()
         await press_in_place(bot, user, "• Semaine")
         assert artis.request_count("/actions") == 1
+
+
+async def test_a_read_in_flight_when_the_rep_writes_is_not_served_afterwards(
+        store: Store) -> None:
+    """The planning was being read from artis.net when the rep's report landed: what that
+    read brings back shows the action before the report, and must not be served later."""
+    cache = ReadCache(store, ttl=60)
+    words: TypeAdapter[list[str]] = TypeAdapter(list[str])
+
+    async def read_during_the_write() -> list[str]:
+        await cache.forget("demo.commercial")  # the report is written meanwhile
+        return ["RDV à réaliser"]
+
+    async def read_again() -> list[str]:
+        return ["RDV réalisé"]
+
+    assert await cache.read("demo.commercial", "day", words, read_during_the_write) == [
+        "RDV à réaliser"]
+    assert await cache.read("demo.commercial", "day", words, read_again) == ["RDV réalisé"]
+    assert await cache.read("demo.commercial", "day", words, read_during_the_write) == [
+        "RDV réalisé"]  # now cached
+
+
+async def test_a_reps_write_drops_their_cache_in_one_store_call(make_store: Any) -> None:
+    """Two days of de-duplication marks and every rep's cache share the store: dropping
+    one rep's cache (before their report is confirmed) must not walk them."""
+    store = await make_store("redis")
+    await store.client.mset({store.full_key(f"seen:{i}"): "1" for i in range(5000)})
+    cache = ReadCache(store, ttl=60)
+    words: TypeAdapter[list[str]] = TypeAdapter(list[str])
+
+    async def old() -> list[str]:
+        return ["avant"]
+
+    async def new() -> list[str]:
+        return ["après"]
+
+    await cache.read("demo.commercial", "day", words, old)
+    calls = 0
+    execute = store.client.execute_command
+
+    async def counted(*args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        return await execute(*args, **kwargs)
+
+    store.client.execute_command = counted
+    await cache.forget("demo.commercial")
+    assert calls == 1
+    assert await cache.read("demo.commercial", "day", words, new) == ["après"]
 
 
 async def test_an_erp_only_or_foreign_file_is_never_sent(bot: BotHarness) -> None:
