@@ -141,4 +141,5 @@ class Services:
         rules = Rules(hours=WorkingHours(time.fromisoformat(start), time.fromisoformat(end)),
                       briefing_lead=timedelta(minutes=settings.briefing_lead_minutes),
                       nudge_delay=timedelta(minutes=settings.report_nudge_minutes))
-        return Schedule(self.store, self.artis, self.sessions, self.preferences, rules)
+        return Schedule(self.store, self.artis, self.sessions, self.preferences, rules,
+                        refresh=timedelta(minutes=settings.reminder_refresh_minutes))

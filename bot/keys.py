@@ -190,6 +190,12 @@ def reminder_sent(kind: str, action_id: str, user_id: int) -> str:
     return f"reminder-sent:{kind}:{action_id}:{user_id}"
 
 
+def reminder_planning(login: str) -> str:
+    """The window of a rep's planning the reminders last read (``bot/services/schedule.py``),
+    kept a few minutes instead of read again at every tick."""
+    return f"reminder-planning:{login}"
+
+
 def pin_failures(user_id: int) -> str:
     """Wrong PINs in a row; at ``MAX_PIN_FAILURES`` the PIN and the artis.net session go."""
     return f"pin-failures:{user_id}"

@@ -30,7 +30,7 @@ from bot.views import Outgoing
 from bot.views import digest as digest_views
 from bot.views import reminders as reminder_views
 from integrations.artis.errors import ArtisError
-from integrations.artis.models import ActionStatus, ActionType
+from integrations.artis.models import ActionDetail, ActionStatus, ActionType
 
 log = logging.getLogger(__name__)
 
@@ -58,10 +58,26 @@ def _chart(t: L10n, found: Digest) -> Outgoing | None:
 
 
 async def reminder_message(services: Services, item: ReminderDue, t: L10n,
-                           now: datetime) -> Outgoing:
+                           now: datetime, detail: ActionDetail | None = None) -> Outgoing:
+    """``detail``: the action as artis.net shows it now, if read already."""
     if item.kind is ReminderKind.BRIEFING:
-        return reminder_views.briefing(t, await services.reminders.briefing(item.action, now))
-    return reminder_views.nudge(t, services.reminders.nudge(item.action))
+        return reminder_views.briefing(
+            t, await services.reminders.briefing(item.action, now, detail))
+    return reminder_views.nudge(t, services.reminders.nudge(
+        detail.action if detail else item.action))
+
+
+async def _still_due_message(services: Services, item: ReminderDue, t: L10n,
+                             now: datetime) -> list[Outgoing]:
+    """The reminder, if the action as artis.net shows it now still calls for it (the tick
+    found it on a copy of the planning up to a few minutes old); else nothing, and the
+    copy is dropped."""
+    detail = await services.reminders.current(item.action.id)
+    if not services.schedule.still_due(item, detail.action, now):
+        log.info("%s no longer due (the action changed)", item.marker)
+        await services.schedule.forget_planning(item.login)
+        return []
+    return [await reminder_message(services, item, t, now, detail)]
 
 
 async def _l10n(services: Services, item: Due) -> L10n:
@@ -75,7 +91,7 @@ async def _build(services: Services, item: Due, now: datetime) -> list[Outgoing]
         case DigestDue():
             return await digest_messages(services, item.login, t, now)
         case ReminderDue():
-            return [await reminder_message(services, item, t, now)]
+            return await _still_due_message(services, item, t, now)
 
 
 async def _send(bot: Bot, item: Due, messages: list[Outgoing]) -> None:

@@ -53,6 +53,7 @@ _EXPECTED = {
     "BRIEFING_LEAD_MINUTES": "minutes between 0 (no briefing) and 720",
     "REPORT_NUDGE_MINUTES": "minutes between 0 (no nudge) and 720",
     "SCHEDULE_TICK_SECONDS": "seconds between 0 (no scheduled sends here) and 3600",
+    "REMINDER_REFRESH_MINUTES": "minutes between 0 (read at every tick) and 120",
     "STORE_ENCRYPTION_KEY": (
         "one or more comma-separated Fernet keys (the first encrypts, all decrypt), "
         "made with: python -c 'from cryptography.fernet import Fernet; "
@@ -136,6 +137,7 @@ class Settings(BaseSettings):
     briefing_lead_minutes: int = Field(default=60, ge=0, le=720)
     report_nudge_minutes: int = Field(default=30, ge=0, le=720)
     schedule_tick_seconds: float = Field(default=60.0, ge=0, le=3600)
+    reminder_refresh_minutes: int = Field(default=10, ge=0, le=120)
 
     # Speech to text (README › Speech to text): a server, else faster-whisper here.
     stt_url: str | None = None

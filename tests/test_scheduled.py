@@ -20,11 +20,19 @@ from bot.jobs.broker import build_broker
 from bot.jobs.scheduling import schedule_source
 from bot.scheduled import tick
 from bot.services.preferences import DigestPrefs, ReminderPrefs
-from bot.services.schedule import Recipient, ReminderKind, Rules, digest_due, reminders_due
+from bot.services.schedule import (
+    Recipient,
+    ReminderKind,
+    Rules,
+    digest_due,
+    reminders_due,
+    still_due,
+)
 from bot.settings import Settings
 from bot.views.planning import CardCb, Op, OpCb
 from integrations.artis.demo import DemoArtisServer, DemoLogins
 from integrations.artis.demo.seed import build_seed
+from integrations.artis.models import ActionStatus, ReportIn
 from integrations.fake_bot_api import SimUser
 from tests.harness import BotHarness, make_settings, new_user, running_bot
 from tests.store_fixtures import REDIS_URL, new_namespace, wipe_redis_namespace
@@ -335,3 +343,75 @@ async def test_blocking_the_bot_stops_the_digest_and_unblocking_brings_it_back(
     assert await bot.send(membership("kicked", "member")) == []
     assert await tick(bot.services, bot.runtime.application.bot, at(7, 31)) == 1
     assert "La journée de votre équipe" in sent_to(bot, boss, before)[0][1]
+
+
+# -- what the reminders read ------------------------------------------------------------------
+
+
+def test_a_reminder_found_on_an_old_copy_is_checked_against_the_action_as_it_is_now() -> None:
+    rules = Rules()
+    rdv = next(a for a in _lucies_actions() if a.planned_start == at(10, 0))
+    [briefing] = [r for r in reminders_due(lucie(nudge=False), [rdv], at(9, 15), rules)]
+    assert still_due(briefing, rdv, at(9, 15), rules)
+    moved = rdv.model_copy(update={"planned_start": at(15, 0), "planned_end": at(16, 0)})
+    assert not still_due(briefing, moved, at(9, 15), rules)
+    cancelled = rdv.model_copy(update={"status": ActionStatus.ANNULEE})
+    assert not still_due(briefing, cancelled, at(9, 15), rules)
+    [nudge] = [r for r in reminders_due(lucie(briefing=False), [rdv], at(11, 30), rules)]
+    assert still_due(nudge, rdv, at(11, 30), rules)
+    reported = next(a for a in _lucies_actions() if a.report is not None)
+    assert not still_due(nudge, rdv.model_copy(update={"report": reported.report}),
+                         at(11, 30), rules)
+
+
+@pytest.fixture
+async def counted(tmp_path: Path) -> AsyncIterator[tuple[BotHarness, DemoArtisServer]]:
+    """A bot on an artis.net of its own that counts requests (and may be written to)."""
+    namespace = new_namespace()
+    try:
+        with DemoArtisServer(db_path=tmp_path / "artis.sqlite3", today=WEDNESDAY,
+                             faults_enabled=True) as artis:
+            settings = make_settings(tmp_path, artis.url, redis_url=REDIS_URL,
+                                     namespace=namespace)
+            async with running_bot(settings) as harness:
+                yield harness, artis
+    finally:
+        await wipe_redis_namespace(namespace)
+
+
+def planning_reads(artis: DemoArtisServer) -> int:
+    return artis.request_count("/actions", "GET") - artis.request_count("/actions/", "GET")
+
+
+async def test_a_reps_planning_is_read_once_per_refresh_not_at_every_tick(
+        counted: tuple[BotHarness, DemoArtisServer]) -> None:
+    bot, artis = counted
+    await paired(bot, DemoLogins.LMERCIER)
+    app_bot = bot.runtime.application.bot
+    artis.clear_faults()
+    assert await tick(bot.services, app_bot, at(8, 0)) == 2  # Tuesday's two nudges
+    assert planning_reads(artis) == 1
+    for minute in range(1, 8):
+        await tick(bot.services, app_bot, at(8, minute))
+    assert planning_reads(artis) == 1  # ten minutes' refresh (REMINDER_REFRESH_MINUTES)
+    await tick(bot.services, app_bot, at(8, 10) + timedelta(seconds=1))
+    assert planning_reads(artis) == 2
+
+
+async def test_no_nudge_for_an_action_reported_since_the_planning_was_read(
+        counted: tuple[BotHarness, DemoArtisServer]) -> None:
+    bot, artis = counted
+    rep = await paired(bot, DemoLogins.LMERCIER)
+    app_bot = bot.runtime.application.bot
+    await tick(bot.services, app_bot, at(11, 25))  # reads the planning: 10:00 RDV not reported
+    rdv = next(a for a in _lucies_actions() if a.planned_start == at(10, 0))
+    login = await bot.services.artis.login(DemoLogins.LMERCIER, "demo")
+    await bot.services.artis.submit_report(login.token, rdv.id,
+                                           ReportIn(text="Visite faite, devis à envoyer."),
+                                           idempotency_key="test-report-1")
+    reads, before = planning_reads(artis), len(bot.api.calls)
+    assert await tick(bot.services, app_bot, at(11, 30)) == 0
+    assert not any("Pas encore de compte rendu" in text for _, text in sent_to(bot, rep, before))
+    assert planning_reads(artis) == reads  # decided on the copy, checked on the action
+    await tick(bot.services, app_bot, at(11, 31))
+    assert planning_reads(artis) == reads + 1  # the copy said otherwise: dropped, read again

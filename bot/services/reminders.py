@@ -33,8 +33,15 @@ class ReminderService:
     def __init__(self, artis: ArtisClient) -> None:
         self.artis = artis
 
-    async def briefing(self, action: Action, now: datetime) -> Briefing:
-        detail = await self.artis.team_action(action.id)
+    async def current(self, action_id: str) -> ActionDetail:
+        """The action as artis.net shows it now, with its site, contacts and affaire."""
+        return await self.artis.team_action(action_id)
+
+    async def briefing(self, action: Action, now: datetime,
+                       detail: ActionDetail | None = None) -> Briefing:
+        """The briefing of ``action``; ``detail``: its ``current`` detail, if read already."""
+        if detail is None:
+            detail = await self.current(action.id)
         past = await self.artis.team_actions(action.assignee_login,
                                              now - LAST_REPORT_LOOKBACK, now)
         reported = [a for a in past if a.site_id == action.site_id and a.report is not None

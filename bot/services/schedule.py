@@ -17,15 +17,28 @@ know whether Telegram delivered it, and a manager receiving the same digest twic
 than a missed reminder); ``state()`` tells such an occurrence apart. What *can* fail
 before anything left — reading artis.net to build the message — happens before the claim, so
 a failed read is simply retried at the next tick.
+
+**What the reminders read.** A rep's planning is read once per refresh (``refresh``,
+``REMINDER_REFRESH_MINUTES``, 10 by default), not at every tick: the window read reaches
+that far ahead (a little less for some reps, so that the reads spread out) and is kept in
+the store, and the ticks in between decide from it. With many reps this is the difference
+between one artis.net request per rep per minute and one per ten minutes. What a tick finds
+due from that copy is checked against artis.net before it is sent (``still_due`` on the
+action read again): an RDV cancelled or moved, or an action reported since, gets nothing,
+and the rep's copy is dropped.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import random
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
+
+from pydantic import AwareDatetime, BaseModel, ValidationError
 
 from bot import keys
 from bot.services.preferences import DigestPrefs, Preferences, ReminderPrefs
@@ -125,18 +138,52 @@ def reminders_due(who: Recipient, actions: list[Action], now: datetime,
         return []
     due: list[ReminderDue] = []
     for action in actions:
-        if action.assignee_login != who.login or action.status is ActionStatus.ANNULEE:
+        if action.assignee_login != who.login:
             continue
-        if (who.reminders.briefing and rules.briefing_lead
-                and action.type is ActionType.RDV and action.status is ActionStatus.A_REALISER
-                and action.planned_start - rules.briefing_lead <= now < action.planned_start):
+        if who.reminders.briefing and _briefing_due(action, now, rules):
             due.append(ReminderDue(who.user_id, who.login, who.tz, ReminderKind.BRIEFING,
                                    action))
-        end = action.planned_end or action.planned_start
-        if (who.reminders.nudge and rules.nudge_delay and action.report is None
-                and end + rules.nudge_delay <= now < end + rules.nudge_lookback):
+        if who.reminders.nudge and _nudge_due(action, now, rules):
             due.append(ReminderDue(who.user_id, who.login, who.tz, ReminderKind.NUDGE, action))
     return due
+
+
+def still_due(item: ReminderDue, action: Action, now: datetime, rules: Rules) -> bool:
+    """``item``, found due on a copy of the planning, is still due on ``action`` as artis.net
+    shows it now (same rules; the rep's preferences were checked already)."""
+    if action.id != item.action.id or action.assignee_login != item.login:
+        return False
+    if item.kind is ReminderKind.BRIEFING:
+        return _briefing_due(action, now, rules)
+    return _nudge_due(action, now, rules)
+
+
+def _briefing_due(action: Action, now: datetime, rules: Rules) -> bool:
+    return (bool(rules.briefing_lead) and action.type is ActionType.RDV
+            and action.status is ActionStatus.A_REALISER
+            and action.planned_start - rules.briefing_lead <= now < action.planned_start)
+
+
+def _nudge_due(action: Action, now: datetime, rules: Rules) -> bool:
+    end = action.planned_end or action.planned_start
+    return (bool(rules.nudge_delay) and action.status is not ActionStatus.ANNULEE
+            and action.report is None
+            and end + rules.nudge_delay <= now < end + rules.nudge_lookback)
+
+
+class _PlanningCopy(BaseModel):
+    """A window of one rep's planning as the reminders last read it."""
+
+    start: AwareDatetime
+    end: AwareDatetime
+    actions: list[Action]
+
+
+#: Reads of reps' plannings a tick makes at once.
+READ_CONCURRENCY = 8
+#: A window reaches between this share of the refresh and all of it ahead: the next reads
+#: of reps first read together spread over the last fifth of the refresh.
+SPREAD = 0.8
 
 
 # -- the store side ---------------------------------------------------------------------------
@@ -146,12 +193,14 @@ class Schedule:
     """Finds what is due for every paired user and claims each occurrence once."""
 
     def __init__(self, store: Store, artis: ArtisClient, sessions: SessionRepo,
-                 preferences: Preferences, rules: Rules) -> None:
+                 preferences: Preferences, rules: Rules, *,
+                 refresh: timedelta = timedelta(minutes=10)) -> None:
         self.store = store
         self.artis = artis
         self.sessions = sessions
         self.preferences = preferences
         self.rules = rules
+        self.refresh = refresh  # zero: every tick reads every rep's planning
 
     async def recipients(self) -> list[Recipient]:
         """Every paired user with their preferences (one scan, then batched reads)."""
@@ -180,30 +229,64 @@ class Schedule:
 
     async def due(self, now: datetime) -> list[Due]:
         """Everything due at ``now`` and not yet claimed."""
-        found: list[Due] = []
-        for who in await self.recipients():
-            digest = digest_due(who, now, self.rules)
-            if digest is not None:
-                found.append(digest)
-            found += await self._reminders(who, now)
+        recipients = await self.recipients()
+        found: list[Due] = [digest for who in recipients
+                            if (digest := digest_due(who, now, self.rules)) is not None]
+        wanting = [who for who in recipients if self._wants_reminders(who, now)]
+        plannings = await self._plannings([who.login for who in wanting], now)
+        for who in wanting:
+            if (actions := plannings.get(who.login)) is not None:
+                found += reminders_due(who, actions, now, self.rules)
         if not found:
             return []
         markers = await self.store.get_many(*(item.marker for item in found))
         return [item for item, marker in zip(found, markers, strict=True) if marker is None]
 
-    async def _reminders(self, who: Recipient, now: datetime) -> list[ReminderDue]:
+    def _wants_reminders(self, who: Recipient, now: datetime) -> bool:
         wants = (who.reminders.briefing and self.rules.briefing_lead) or (
             who.reminders.nudge and self.rules.nudge_delay)
-        if not wants or not self.rules.hours.contains(now.astimezone(who.tz)):
-            return []
+        return bool(wants) and self.rules.hours.contains(now.astimezone(who.tz))
+
+    async def _plannings(self, logins: list[str], now: datetime) -> dict[str, list[Action]]:
+        """Each rep's actions around ``now``: from the copy in the store while it covers
+        what the rules look at, else read (and kept). A rep whose read fails is left out
+        (not in a Commerce unit, artis.net down: the next tick)."""
+        if not logins:
+            return {}
         start = now - self.rules.nudge_lookback - self.rules.nudge_delay
         end = now + self.rules.briefing_lead + timedelta(minutes=1)
-        try:
-            actions = await self.artis.team_actions(who.login, start, end)
-        except ArtisError as exc:  # not in a Commerce unit, artis.net down: next tick
-            log.info("no reminders for %s this time: %s", who.login, exc)
-            return []
-        return reminders_due(who, actions, now, self.rules)
+        found: dict[str, list[Action]] = {}
+        copies = (await self.store.get_many(*map(keys.reminder_planning, logins))
+                  if self.refresh else [None] * len(logins))
+        for login, raw in zip(logins, copies, strict=True):
+            copy = _read_copy(raw)
+            if copy is not None and copy.start <= start and end <= copy.end:
+                found[login] = copy.actions
+        gate = asyncio.Semaphore(READ_CONCURRENCY)
+
+        async def read(login: str) -> None:
+            ahead = self.refresh * random.uniform(SPREAD, 1.0)
+            async with gate:
+                try:
+                    actions = await self.artis.team_actions(login, start, end + ahead)
+                except ArtisError as exc:
+                    log.info("no reminders for %s this time: %s", login, exc)
+                    return
+            found[login] = actions
+            if self.refresh:
+                copy = _PlanningCopy(start=start, end=end + ahead, actions=actions)
+                await self.store.set(keys.reminder_planning(login), copy.model_dump_json(),
+                                     self.refresh.total_seconds() * 2)
+
+        await asyncio.gather(*(read(login) for login in logins if login not in found))
+        return found
+
+    def still_due(self, item: ReminderDue, action: Action, now: datetime) -> bool:
+        return still_due(item, action, now, self.rules)
+
+    async def forget_planning(self, login: str) -> None:
+        """Drop the rep's copy: what it said was not so any more (the next tick reads)."""
+        await self.store.delete(keys.reminder_planning(login))
 
     async def is_blocked(self, user_id: int) -> bool:
         """The user blocked the bot (a 403 marked the chat): skip, do not retry forever."""
@@ -219,3 +302,12 @@ class Schedule:
 
     async def state(self, item: Due) -> str | None:
         return await self.store.get(item.marker)
+
+
+def _read_copy(raw: str | None) -> _PlanningCopy | None:
+    if raw is None:
+        return None
+    try:
+        return _PlanningCopy.model_validate_json(raw)
+    except ValidationError:
+        return None  # written by another version: read again
