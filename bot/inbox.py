@@ -144,8 +144,12 @@ class Inbox:
     def __init__(self, store: Store, *, idle_lock: float) -> None:
         self.store = store
         self.idle_lock = idle_lock
-        self._script: AsyncScript | None = None
+        # On Redis, its two scripts (registering one only hashes it: no I/O).
+        self._record_script: AsyncScript | None = None
         self._sweep_script: AsyncScript | None = None
+        if isinstance(store, RedisStore):
+            self._record_script = store.client.register_script(_LUA_RECORD)
+            self._sweep_script = store.client.register_script(_LUA_UNFINISHED)
 
     async def record(self, updates: Iterable[dict[str, Any]], *,
                      busy: Container[int] = ()) -> None:
@@ -208,11 +212,8 @@ class Inbox:
         return records
 
     async def _record_redis(self, plans: list[_Plan], unblock: list[str], now: float) -> None:
-        store = self.store
-        assert isinstance(store, RedisStore)
-        script = self._script
-        if script is None:
-            script = self._script = store.client.register_script(_LUA_RECORD)
+        store, script = self.store, self._record_script
+        assert isinstance(store, RedisStore) and script is not None
         k = store.full_key
         record_keys = [k(key) for p in plans for key in (
             keys.seen(p.update_id), keys.inbox(p.update_id), keys.flow(p.chat_id),
@@ -253,11 +254,8 @@ class Inbox:
         return sorted(found, key=lambda item: item.update_id)
 
     async def _unfinished_redis(self, limit: float) -> list[tuple[int, str]]:
-        store = self.store
-        assert isinstance(store, RedisStore)
-        script = self._sweep_script
-        if script is None:
-            script = self._sweep_script = store.client.register_script(_LUA_UNFINISHED)
+        store, script = self.store, self._sweep_script
+        assert isinstance(store, RedisStore) and script is not None
         found: list[tuple[int, str]] = []
         while True:
             # Entries that stay (unfinished) are skipped by the next page's offset; the

@@ -60,6 +60,7 @@ _EXPECTED = {
         "print(Fernet.generate_key().decode())'"),
 }
 
+
 def is_fernet_key(key: str | bytes) -> bool:
     """What ``cryptography.fernet.Fernet(key)`` accepts: 32 url-safe base64-encoded bytes.
     Checked without importing ``cryptography`` (~50 ms of a start), which the vault
